@@ -1,3 +1,0 @@
-// SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
-contract Placeholder {}
