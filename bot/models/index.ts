@@ -15,3 +15,15 @@ export { simulateGarchSeries, type SimulateSeriesOptions } from "./volatility/si
 
 // Seeded random numbers (for callers that need the same generator as the models).
 export { createRng, type Rng } from "./common/prng.ts";
+
+// Tail risk for margin buffers.
+export { varEs, lossOf, type VarEs, type Side } from "./tail/measures.ts";
+export { historicalVarEs, type HistoricalVarEsOptions, type TwoSidedVarEs } from "./tail/historical.ts";
+export { fhsVarEs, DEFAULT_FHS_SPEC, type FhsVarEsOptions, type FhsResult } from "./tail/fhs.ts";
+export { deriveHorizonSeconds, type HorizonInputs, type HorizonBreakdown } from "./tail/horizon.ts";
+export {
+  marginBufferBps, toBufferBps, type MarginBufferOptions, type MarginBuffer, type AntiProcyclicality,
+} from "./tail/buffer.ts";
+
+// Monte Carlo stress.
+export { stressTest, type StressOptions, type StressResult, type QuantileRow } from "./stress/montecarlo.ts";

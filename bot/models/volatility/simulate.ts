@@ -45,6 +45,8 @@ export interface PathSimulationOptions {
   paths: number;
   seed: number;
   sampler: ShockSampler;
+  /** Variance fraction of the last step, in (0, 1] (a horizon that is not a whole number of periods; default 1). */
+  lastStepFraction?: number;
   /** Also track each path's maximum drawdown of the log price (default false). */
   trackDrawdown?: boolean;
 }
@@ -67,12 +69,15 @@ export function simulatePaths(options: PathSimulationOptions): PathSimulationRes
   const maxDrawdown = track ? new Float64Array(paths) : undefined;
   const maxRunUp = track ? new Float64Array(paths) : undefined;
   const { mu, omega, alpha, beta, gamma } = p;
+  const lastFrac = options.lastStepFraction ?? 1;
+  assertInput(lastFrac > 0 && lastFrac <= 1, `must be in (0, 1], got ${lastFrac}`, "lastStepFraction", "MODEL_INPUT");
   for (let i = 0; i < paths; i++) {
     let h = firstVariance;
     let cum = 0, peak = 0, trough = 0, dd = 0, ru = 0;
     for (let k = 0; k < steps; k++) {
-      const e = Math.sqrt(h) * sampler(rng);
-      cum += mu + e;
+      const frac = k === steps - 1 ? lastFrac : 1;
+      const e = Math.sqrt(h * frac) * sampler(rng);
+      cum += mu * frac + e;
       if (track) {
         if (cum > peak) peak = cum; else if (peak - cum > dd) dd = peak - cum;
         if (cum < trough) trough = cum; else if (cum - trough > ru) ru = cum - trough;
