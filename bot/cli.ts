@@ -6,6 +6,7 @@ import type { Command, CommandIO } from "./commands/types.ts";
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   start: () => import("./commands/start.ts"),
+  calibrate: () => import("./commands/calibrate.ts"),
 };
 
 const io: CommandIO = {
