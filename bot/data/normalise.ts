@@ -14,6 +14,11 @@ export interface PriceSeries {
   kind: PriceKind;
   /** Interval between rows in seconds: the resample interval, or the native interval inferred. */
   intervalSeconds: number;
+  /**
+   * What `t` marks: "open" = the start of a bar whose close is known only at t + intervalSeconds
+   * (candles, daily aggregates, resampled buckets); "point" = the time the price was observed.
+   */
+  barTime: "open" | "point";
   t: Float64Array;
   /** For `price` series open = high = low = close. */
   open: Float64Array;
@@ -43,6 +48,8 @@ export interface NormaliseOptions {
   listLimit?: number;
   /** Keep the output columns (default true); false computes the report only, in constant memory. */
   collect?: boolean;
+  /** Override what `t` marks (default: "open" for OHLC and resampled series, "point" for a price column). */
+  barTime?: "open" | "point";
 }
 
 export interface LineAt {
@@ -108,7 +115,7 @@ function r6(x: number): number {
 
 /** Streaming normaliser; see the module comment. Use `loadPrices` for files. */
 export class PriceNormaliser {
-  readonly #opts: Required<Omit<NormaliseOptions, "expectedIntervalSeconds" | "resampleSeconds">> & { resampleSeconds?: number };
+  readonly #opts: Required<Omit<NormaliseOptions, "expectedIntervalSeconds" | "resampleSeconds" | "barTime">> & { resampleSeconds?: number; barTime?: "open" | "point" };
   readonly #report: NormaliseReport;
   #interval: number | undefined;
   #pending: Buffered[] = [];
@@ -140,6 +147,7 @@ export class PriceNormaliser {
       listLimit: o.listLimit ?? 20,
       collect: o.collect ?? true,
       resampleSeconds: o.resampleSeconds,
+      barTime: o.barTime,
     };
     this.#interval = o.expectedIntervalSeconds;
     this.#cols = this.#opts.collect ? [0, 1, 2, 3, 4, 5, 6].map(() => new Float64Column()) : undefined;
@@ -328,6 +336,7 @@ export class PriceNormaliser {
       series = {
         kind: rep.kind,
         intervalSeconds: this.#opts.resampleSeconds ?? this.#interval ?? NaN,
+        barTime: this.#opts.barTime ?? (this.#opts.resampleSeconds !== undefined || rep.kind !== "price" ? "open" : "point"),
         t, open, high, low, close, volume, line,
       };
     }

@@ -111,7 +111,8 @@ export function loadDvol(path: string, options: LoadPricesOptions = {}): Promise
  */
 export function loadGasDaily(path: string, options: LoadPricesOptions = {}): Promise<LoadedPrices> {
   // Gas prices double and halve within days; only a tenfold spike that reverts is a suspected bad tick.
-  return loadPrices(path, { priceColumn: "avg_gas_price_gwei", expectedIntervalSeconds: 86400, badTickThreshold: Math.log(10), ...options });
+  // A daily average is known only when the day ends: barTime "open".
+  return loadPrices(path, { priceColumn: "avg_gas_price_gwei", expectedIntervalSeconds: 86400, badTickThreshold: Math.log(10), barTime: "open", ...options });
 }
 
 export type DataFileKind = "prices" | "rounds" | "returns" | "gas" | "dvol" | "liquidations";
