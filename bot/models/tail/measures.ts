@@ -24,12 +24,24 @@ export function varEs(losses: Float64Array, confidence: number, weights?: Float6
   assertConfidence(confidence);
   const n = losses.length;
   if (n === 0) throw new RiskkeeperError("MODEL_INPUT", "no losses to measure", { input: "losses" });
+  const tail = 1 - confidence;
+  if (!weights) {
+    // Equal weights: a native numeric sort, then the same walk from the worst loss down.
+    const sorted = Float64Array.from(losses).sort();
+    let acc = 0, sum = 0;
+    const w = 1 / n;
+    for (let r = n - 1; r >= 0; r--) {
+      const L = sorted[r];
+      if (acc + w >= tail - 1e-12) return Object.freeze({ var: L, es: (sum + (tail - acc) * L) / tail });
+      acc += w;
+      sum += w * L;
+    }
+  }
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => losses[b] - losses[a]);
   let total = 0;
   if (weights) for (let i = 0; i < n; i++) total += weights[i]; else total = n;
-  const tail = 1 - confidence;
   let acc = 0, sum = 0;
   for (let r = 0; r < n; r++) {
     const i = order[r];

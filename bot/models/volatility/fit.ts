@@ -188,8 +188,8 @@ function startCandidates(spec: ResolvedVolatilitySpec, mu: number): Float64Array
     }
     return out;
   }
-  for (const p of [0.9, 0.96, 0.99]) {
-    for (const alpha of [0.04, 0.1, 0.2]) {
+  for (const p of [0.93, 0.985]) {
+    for (const alpha of [0.05, 0.15]) {
       const gammas = spec.model === "gjr" ? [0.25 * alpha, alpha] : [0];
       for (const gamma of gammas) {
         const beta = p - alpha - gamma / 2;
@@ -249,7 +249,7 @@ export function fitGarch(returns: ArrayLike<number>, spec: VolatilitySpec): Vola
   }
   if (rs.dist === "t") {
     const base = Float64Array.from(bestTheta);
-    for (const nu of [4, 6, 12, 30]) {
+    for (const nu of [4, 6, 15]) {
       base[THETA_NU] = nu;
       const ll = logLikelihood(x, base, dist, start, valueOnly);
       if (ll > bestLl) { bestLl = ll; bestTheta = Float64Array.from(base); }
@@ -386,11 +386,14 @@ function covariances(
   const info = invert(negH);
   if (!info) return { covRobust: undefined, covHessian: undefined };
   // J = Σ s_t s_tᵀ in natural free parameters.
+  // Each natural parameter's score is THETA score `plus` minus THETA score `minus` (lambda = beta - alpha).
+  const plus = layout.names.map((name) => (name === "lambda" ? THETA_BETA : THETA_INDEX[name]));
+  const minus = layout.names.map((name) => (name === "lambda" ? THETA_ALPHA : -1));
   const J: number[][] = Array.from({ length: k }, () => new Array(k).fill(0));
-  const s6 = new Float64Array(6);
+  const s = new Float64Array(k);
   for (let t = 0; t < n; t++) {
-    for (let c = 0; c < 6; c++) s6[c] = scores[t * 6 + c];
-    const s = layout.naturalGrad(s6);
+    const o = t * 6;
+    for (let i = 0; i < k; i++) s[i] = scores[o + plus[i]] - (minus[i] >= 0 ? scores[o + minus[i]] : 0);
     for (let i = 0; i < k; i++) for (let j = 0; j <= i; j++) J[i][j] += s[i] * s[j];
   }
   for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) J[j][i] = J[i][j];
