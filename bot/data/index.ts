@@ -16,3 +16,12 @@ export {
   type ReturnsSeries, type ReturnsReport, type LoadReturnsOptions, type DataFileKind,
 } from "./series.ts";
 export { loadLiquidations, type Liquidation, type LiquidationsReport } from "./liquidations.ts";
+export {
+  PoliteRpc, httpTransport, providerTransport, systemClock, RpcTransportError, RpcResponseError,
+  type Clock, type RpcTransport, type PoliteRpcOptions, type RpcStats,
+} from "./rpc.ts";
+export {
+  ChainlinkReader, readFeedHealth, readBaseFees, baseFeeCongestion, AGGREGATOR_V3_ABI,
+  type FeedRound, type HistoryResult, type FeedHealth, type BaseFeeHistory,
+} from "./chainlink-reader.ts";
+export { watchFeed, judgeFeed, type FeedSnapshot, type WatcherOptions, type WatchResult } from "./watcher.ts";
