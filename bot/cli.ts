@@ -7,6 +7,7 @@ import type { Command, CommandIO } from "./commands/types.ts";
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   start: () => import("./commands/start.ts"),
   calibrate: () => import("./commands/calibrate.ts"),
+  smile: () => import("./commands/smile.ts"),
   "data inspect": () => import("./commands/data-inspect.ts"),
   signals: () => import("./commands/signals.ts"),
 };

@@ -27,3 +27,11 @@ export {
 
 // Monte Carlo stress.
 export { stressTest, type StressOptions, type StressResult, type QuantileRow } from "./stress/montecarlo.ts";
+
+// Option smiles: raw SVI per expiry, butterfly and calendar checks, Black-76.
+export {
+  fitSviSlice, sviTotalVariance, sviImpliedVol, sviG, butterflyCheck, calendarCheck, MIN_QUOTES_PER_SLICE,
+  type SviParams, type SviFit, type SliceQuotes, type CalendarViolation,
+} from "./smile/svi.ts";
+export { fitSmile, type OptionQuote, type SmileFit, type SmileSlice, type SmileSkip, type SmileWeighting } from "./smile/chain.ts";
+export { black76Price, black76Vega, black76ImpliedVol, type OptionType } from "./smile/black.ts";
