@@ -35,3 +35,6 @@ export {
 } from "./smile/svi.ts";
 export { fitSmile, type OptionQuote, type SmileFit, type SmileSlice, type SmileSkip, type SmileWeighting } from "./smile/chain.ts";
 export { black76Price, black76Vega, black76ImpliedVol, type OptionType } from "./smile/black.ts";
+
+// Hedging under oracle latency.
+export { simulateHedgeLatency, type HedgeLatencyOptions, type HedgeLatencyResult, type HedgeErrorSummary } from "./hedging/latency.ts";
