@@ -100,6 +100,16 @@ describe("models/tail: VaR, ES and margin buffers", () => {
     });
   });
 
+  describe("flat series", () => {
+    it("historical: a flat price gives a well-defined zero loss; FHS refuses with a clear error", () => {
+      const flat = new Array(500).fill(0);
+      const r = historicalVarEs({ returns: flat, confidence: 0.99, horizonPeriods: 3 });
+      expect(r.long).to.deep.equal({ var: 0, es: 0 });
+      expect(marginBufferBps({ returns: flat, periodSeconds: 3600, side: "short", method: "historical", horizon: { horizonSeconds: 7200 } }).bufferBps).to.equal(0);
+      expectModelError(() => fhsVarEs({ returns: flat, confidence: 0.99, horizonPeriods: 1 }), /flat \(zero variance\)/);
+    });
+  });
+
   describe("horizon derivation", () => {
     const base = { oracleHeartbeatSeconds: 3600, oracleDeviationThresholdBps: 50, executionLatencySeconds: 24, liquidationSeconds: 300 };
     it("price-slack: the deviation threshold becomes slack, no staleness time", () => {

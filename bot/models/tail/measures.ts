@@ -16,7 +16,7 @@ export type Side = "long" | "short";
 
 /** Loss of a position of value 1 for a log return R: long 1 - e^R, short e^R - 1. */
 export function lossOf(side: Side, logReturn: number): number {
-  return side === "long" ? -Math.expm1(logReturn) : Math.expm1(logReturn);
+  return (side === "long" ? -Math.expm1(logReturn) : Math.expm1(logReturn)) + 0; // + 0 turns -0 into 0
 }
 
 /** VaR and ES of `losses` with optional non-negative `weights` (normalised here). */
