@@ -22,9 +22,12 @@ export class Float64Column {
     this.#data[this.#length++] = value;
   }
 
-  /** Exact-length copy of the values pushed so far. */
+  /**
+   * The values pushed so far, as an exact-length view (no copy: the buffer may hold up to twice
+   * the length, which is cheaper than a second full copy at the peak). Stop pushing after this.
+   */
   toArray(): Float64Array {
-    return this.#data.slice(0, this.#length);
+    return this.#data.subarray(0, this.#length);
   }
 }
 

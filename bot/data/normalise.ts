@@ -184,16 +184,15 @@ export class PriceNormaliser {
   }
 
   /**
-   * Adds one parsed, value-checked row. Throws DATA_TIME_ORDER (naming `input`) when `t` goes back.
-   * `input` is the "file:line" label used in errors.
+   * Adds one parsed, value-checked row. Throws DATA_TIME_ORDER (naming `file`:`line`) when `t` goes back.
    */
-  push(line: number, t: number, o: number, h: number, l: number, c: number, v: number, input: string): void {
+  push(line: number, t: number, o: number, h: number, l: number, c: number, v: number, file: string): void {
     const rep = this.#report;
     rep.rowsRead++;
     if (rep.rowsKept > 0) {
       if (t < this.#lastT) {
         throw new RiskkeeperError("DATA_TIME_ORDER", `timestamp ${isoTime(t)} is earlier than ${isoTime(this.#lastT)} on line ${this.#lastLine}; rows must be sorted by time`, {
-          input,
+          input: `${file}:${line}`,
           details: { line, previousLine: this.#lastLine },
         });
       }
@@ -229,7 +228,6 @@ export class PriceNormaliser {
       if (rep.zeroVolume.list.length < this.#opts.listLimit) rep.zeroVolume.list.push({ line, at: isoTime(t) });
     }
     rep.rowsKept++;
-    rep.last = isoTime(t);
     this.#prevC = this.#lastC;
     this.#lastT = t; this.#lastLine = line;
     this.#lastO = o; this.#lastH = h; this.#lastL = l; this.#lastC = c; this.#lastV = v;
@@ -330,6 +328,7 @@ export class PriceNormaliser {
       this.#bucket = NaN;
     }
     const rep = this.#report;
+    rep.last = rep.rowsKept > 0 ? isoTime(this.#lastT) : null;
     let series: PriceSeries | undefined;
     if (this.#cols) {
       const [t, open, high, low, close, volume, line] = this.#cols.map((c) => c.toArray());

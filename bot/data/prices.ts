@@ -90,10 +90,10 @@ function mapColumns(path: string, header: string[], options: LoadPricesOptions):
 }
 
 function parseCell(text: string | undefined): number {
-  // Number("") is 0 and Number(" ") is 0: an empty cell must be NaN, not a zero price.
+  // Number("") and Number(" ") are 0: an empty cell must be NaN, not a zero price.
   if (text === undefined) return NaN;
-  const s = text.trim();
-  return s === "" ? NaN : Number(s);
+  const x = Number(text);
+  return x === 0 && text.trim() === "" ? NaN : x;
 }
 
 /**
@@ -114,7 +114,7 @@ export async function normalisePriceFile(path: string, options: LoadPricesOption
   let header = csv.header;
   // A header-less Binance kline dump: first cell is a numeric open time.
   if (header.length === BINANCE_KLINE_COLUMNS && detectTimeFormat(header[0]) !== undefined && /^\d+$/.test(header[0].trim())) {
-    await csv.rows.return(undefined);
+    csv.close();
     csv = await openCsv(path, { maxRows: options.maxRows, headerless: true });
     header = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades", "taker_buy_base", "taker_buy_quote", "ignore"];
   }
@@ -123,33 +123,34 @@ export async function normalisePriceFile(path: string, options: LoadPricesOption
   let normaliser: PriceNormaliser | undefined;
   const colName = (i: number): string => header[i];
 
-  for await (const { line, fields } of csv.rows) {
-    const input = `${path}:${line}`;
-    if (fields.length < m.width) {
-      throw new RiskkeeperError("DATA_BAD_VALUE", `expected at least ${m.width} fields, found ${fields.length}`, { input });
-    }
-    const rawT = fields[m.time];
-    if (format === undefined) {
-      format = detectTimeFormat(rawT);
-      if (format === undefined) {
-        throw new RiskkeeperError("DATA_BAD_VALUE", `column '${m.timeName}': '${rawT}' is not an ISO-8601 time or Unix seconds/milliseconds`, { input });
+  for await (const batch of csv.batches) {
+    for (const { line, fields } of batch) {
+      if (fields.length < m.width) {
+        throw new RiskkeeperError("DATA_BAD_VALUE", `expected at least ${m.width} fields, found ${fields.length}`, { input: `${path}:${line}` });
       }
-      normaliser = new PriceNormaliser({ file: path, kind: m.kind, timeColumn: m.timeName, timeFormat: format, columns: m.columns }, options);
+      const rawT = fields[m.time];
+      if (format === undefined) {
+        format = detectTimeFormat(rawT);
+        if (format === undefined) {
+          throw new RiskkeeperError("DATA_BAD_VALUE", `column '${m.timeName}': '${rawT}' is not an ISO-8601 time or Unix seconds/milliseconds`, { input: `${path}:${line}` });
+        }
+        normaliser = new PriceNormaliser({ file: path, kind: m.kind, timeColumn: m.timeName, timeFormat: format, columns: m.columns }, options);
+      }
+      const n = normaliser as PriceNormaliser;
+      const t = parseTime(rawT, format);
+      if (Number.isNaN(t)) {
+        throw new RiskkeeperError("DATA_BAD_VALUE", `column '${m.timeName}': '${rawT}' is not a valid ${format} time (the format of the first row)`, { input: `${path}:${line}` });
+      }
+      const c = parseCell(fields[m.close]);
+      let o = c, h = c, l = c;
+      if (m.kind !== "price") {
+        o = parseCell(fields[m.open]); h = parseCell(fields[m.high]); l = parseCell(fields[m.low]);
+      }
+      const v = m.volume >= 0 ? parseCell(fields[m.volume]) : NaN;
+      const bad = checkValues(m, fields, line, o, h, l, c, v, colName);
+      if (bad) { n.reject(bad); continue; }
+      n.push(line, t, o, h, l, c, v, path);
     }
-    const n = normaliser as PriceNormaliser;
-    const t = parseTime(rawT, format);
-    if (Number.isNaN(t)) {
-      throw new RiskkeeperError("DATA_BAD_VALUE", `column '${m.timeName}': '${rawT}' is not a valid ${format} time (the format of the first row)`, { input });
-    }
-    const c = parseCell(fields[m.close]);
-    let o = c, h = c, l = c;
-    if (m.kind !== "price") {
-      o = parseCell(fields[m.open]); h = parseCell(fields[m.high]); l = parseCell(fields[m.low]);
-    }
-    const v = m.volume >= 0 ? parseCell(fields[m.volume]) : NaN;
-    const bad = checkValues(m, fields, line, o, h, l, c, v, colName);
-    if (bad) { n.reject(bad); continue; }
-    n.push(line, t, o, h, l, c, v, input);
   }
   if (!normaliser) throw new RiskkeeperError("DATA_EMPTY", "no data rows after the header", { input: path });
   const out = normaliser.finish();
@@ -163,18 +164,20 @@ export async function normalisePriceFile(path: string, options: LoadPricesOption
 }
 
 function checkValues(m: Mapping, fields: string[], line: number, o: number, h: number, l: number, c: number, v: number, colName: (i: number) => string): RejectedEntry | undefined {
-  const prices: [number, number][] = m.kind === "price" ? [[m.close, c]] : [[m.open, o], [m.high, h], [m.low, l], [m.close, c]];
-  for (const [i, x] of prices) {
-    if (!Number.isFinite(x)) return { line, column: colName(i), value: fields[i], reason: "non-finite" };
-    if (x <= 0) return { line, column: colName(i), value: fields[i], reason: "non-positive" };
+  if (m.kind === "price") {
+    if (c > 0 && c !== Infinity) return undefined;
+    return { line, column: colName(m.close), value: fields[m.close], reason: Number.isFinite(c) ? "non-positive" : "non-finite" };
   }
-  if (m.volume >= 0) {
-    if (!Number.isFinite(v)) return { line, column: colName(m.volume), value: fields[m.volume], reason: "non-finite" };
-    if (v < 0) return { line, column: colName(m.volume), value: fields[m.volume], reason: "negative-volume" };
+  if (!(o > 0 && h > 0 && l > 0 && c > 0 && o !== Infinity && h !== Infinity && l !== Infinity && c !== Infinity)) {
+    for (const [i, x] of [[m.open, o], [m.high, h], [m.low, l], [m.close, c]]) {
+      if (!Number.isFinite(x)) return { line, column: colName(i), value: fields[i], reason: "non-finite" };
+      if (x <= 0) return { line, column: colName(i), value: fields[i], reason: "non-positive" };
+    }
   }
-  if (m.kind !== "price") {
-    if (h < Math.max(o, c)) return { line, column: colName(m.high), value: fields[m.high], reason: "ohlc-inconsistent" };
-    if (l > Math.min(o, c)) return { line, column: colName(m.low), value: fields[m.low], reason: "ohlc-inconsistent" };
+  if (m.volume >= 0 && !(v >= 0 && v !== Infinity)) {
+    return { line, column: colName(m.volume), value: fields[m.volume], reason: Number.isFinite(v) ? "negative-volume" : "non-finite" };
   }
+  if (h < (o > c ? o : c)) return { line, column: colName(m.high), value: fields[m.high], reason: "ohlc-inconsistent" };
+  if (l > (o < c ? o : c)) return { line, column: colName(m.low), value: fields[m.low], reason: "ohlc-inconsistent" };
   return undefined;
 }

@@ -120,7 +120,7 @@ export type DataFileKind = "prices" | "rounds" | "returns" | "gas" | "dvol" | "l
 /** Guesses the loader for a CSV from its header row. */
 export async function sniffDataFile(path: string): Promise<{ kind: DataFileKind; header: string[] }> {
   const csv = await openCsv(path, { maxRows: 1 });
-  await csv.rows.return(undefined);
+  csv.close();
   const h = csv.header;
   const has = (...names: string[]): boolean => findColumn(h, names) >= 0;
   let kind: DataFileKind;

@@ -2,6 +2,7 @@
 // EACAggregatorProxy with two phases, a sequencer feed and eth_feeHistory, and that can answer
 // 429 / 503 on demand. A fake clock records every wait, so nothing here sleeps for real.
 import { expect } from "chai";
+import { expectNear } from "./near.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Interface } from "ethers";
@@ -203,7 +204,7 @@ describe("data/chainlink-reader: polite RPC, history across phases, health, watc
     chain.sequencerAnswer = 1n;
     const h = await readFeedHealth(feed, updated + 3700, { heartbeatSeconds: 3600, graceSeconds: 60, reference: 2100, sequencer: seq });
     expect(h.staleness).to.deep.equal({ ageSeconds: 3700, heartbeatSeconds: 3600, heartbeats: 3700 / 3600, stale: true });
-    expect(h.deviation).to.be.closeTo(2006.5 / 2100 - 1, 1e-12);
+    expectNear(h.deviation!, 2006.5 / 2100 - 1, 1e-12);
     expect(h.sequencer).to.deep.equal({ up: false, sinceSeconds: updated + 3700 - T0, usable: false });
     const judged = judgeFeed(h, null, resolveStressConfig({ oracle: { graceSeconds: 60 } }));
     expect(judged.level).to.equal("critical");
@@ -252,7 +253,7 @@ describe("data/chainlink-reader: polite RPC, history across phases, health, watc
     expect(snaps[0]).to.deep.include({ at: "2023-11-15T04:14:20Z", level: "calm" });
     expect(snaps[0].health.staleness.ageSeconds).to.equal(60);
     // later polls see the answer age: poll k is ~k minutes later, 3 min after the back-off
-    expect(snaps[6].health.staleness.ageSeconds).to.be.closeTo(60 + 60 * 8, 0.01);
+    expectNear(snaps[6].health.staleness.ageSeconds, 60 + 60 * 8, 0.01);
     expect(snaps[6].rpc.budgetLeft).to.equal(0);
   });
 });

@@ -1,5 +1,6 @@
 // The real shared files, read in place: each report must find what its SOURCE.md lists.
 import { expect } from "chai";
+import { expectNear } from "./near.ts";
 import { loadDvol, loadGasDaily, loadLiquidations, loadPrices, loadReturns, loadRounds } from "../../bot/data/index.ts";
 import { sharedDataFile } from "../support/shared-data.ts";
 
@@ -23,7 +24,7 @@ describe("data: real files in ../shared/data", function () {
     expect(report.zeroVolume.list.map((z) => z.at)).to.deep.equal(["2021-02-11T03:00:00Z", "2023-03-24T12:00:00Z"]);
     // the largest hourly move: 2020-03-12 10:00, -21% close to close
     expect(report.largestMove).to.include({ at: "2020-03-12T10:00:00Z" });
-    expect(Math.expm1(report.largestMove!.logReturn)).to.be.closeTo(-0.209, 0.001);
+    expectNear(Math.expm1(report.largestMove!.logReturn), -0.209, 0.001);
     expect(report.badTicks.list.map((b) => b.at)).to.deep.equal(["2018-01-08T14:00:00Z", "2020-03-13T01:00:00Z", "2020-03-13T03:00:00Z"]);
     expect(series.close.length).to.equal(61240);
   });
@@ -56,7 +57,7 @@ describe("data: real files in ../shared/data", function () {
     expect(report.answeredInEarlierRound.count).to.equal(0);
     expect(report.updateIntervals).to.deep.equal({ median: 3024, max: 3720, maxAt: "2023-08-28T14:55:35Z" });
     expect(report.heartbeat!.overWithGrace).to.equal(36);
-    expect(Math.abs(Math.expm1(report.largestMove!.logReturn))).to.be.closeTo(0.033, 0.001);
+    expectNear(Math.abs(Math.expm1(report.largestMove!.logReturn)), 0.033, 0.001);
     let min = Infinity, max = -Infinity;
     for (const a of rounds.answer) { min = Math.min(min, a); max = Math.max(max, a); }
     expect([Math.round(min * 100) / 100, Math.round(max * 100) / 100]).to.deep.equal([1527.55, 2715.03]);
@@ -66,8 +67,8 @@ describe("data: real files in ../shared/data", function () {
     const { rounds, report } = await loadRounds(sharedDataFile(this, "chainlink-rounds/chainlink_steth_eth_rounds.csv"), { heartbeatSeconds: 86400 });
     expect(report.decimals.value).to.equal(18);
     expect(report.phases[0]).to.include({ phaseId: 1, rounds: 745, firstRound: 159, lastRound: 903, missingRounds: 0 });
-    expect(report.updateIntervals!.median).to.be.closeTo(86400, 60);
-    expect(Math.min(...rounds.answer)).to.be.closeTo(0.935, 0.0005);
+    expectNear(report.updateIntervals!.median, 86400, 60);
+    expectNear(Math.min(...rounds.answer), 0.935, 0.0005);
   });
 
   it("Chainlink ETH/USD daily sample: the proxy served phase 5 until 2023-05-07, phase 6 from 2023-05-08, phase 7 from 2024-09-24", async function () {
@@ -118,6 +119,6 @@ describe("data: real files in ../shared/data", function () {
     expect(report.exactDuplicateRows).to.equal(13);
     expect(report.missingUsd).to.equal(951);
     expect(report.busiestDays[0]).to.include({ day: "2021-05-19", events: 679 });
-    expect(report.busiestDays[0].debtUsd).to.be.closeTo(157e6, 1e6);
+    expectNear(report.busiestDays[0].debtUsd, 157e6, 1e6);
   });
 });

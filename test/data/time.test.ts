@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectNear } from "./near.ts";
 import { detectTimeFormat, formatInterval, isoTime, parseInterval, parseTime, parseTimeArg } from "../../bot/data/time.ts";
 import { isRiskkeeperError } from "../../bot/errors.ts";
 
@@ -17,7 +18,7 @@ describe("data/time", () => {
   for (const c of cases) {
     it(`detects and parses ${c.name}`, () => {
       expect(detectTimeFormat(c.value)).to.equal(c.format);
-      expect(parseTime(c.value, c.format)).to.be.closeTo(c.expected, 1e-6);
+      expectNear(parseTime(c.value, c.format), c.expected, 1e-6);
     });
   }
 

@@ -1,5 +1,6 @@
 // Signal kernels: table-driven against hand-computed values and slow reference loops.
 import { expect } from "chai";
+import { expectNear } from "../data/near.ts";
 import {
   closeToCloseVol, detectJumps, drawdownOver, ewmaVol, garmanKlassVol, gasCongestion, oracleDeviation, oracleStaleness,
   parkinsonVol, periodsPerYear, quantile, sequencerStatus, levelOf,
@@ -19,11 +20,11 @@ describe("signals: kernels", () => {
     for (let i = 1; i < close.length; i++) r.push(Math.log(close[i] / close[i - 1]));
     const mean = r.reduce((a, b) => a + b) / r.length;
     const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (r.length - 1));
-    expect(closeToCloseVol(close, 0, 5, 365)).to.be.closeTo(sd * Math.sqrt(365), 1e-12);
+    expectNear(closeToCloseVol(close, 0, 5, 365), sd * Math.sqrt(365), 1e-12);
     // a sub-window: rows 2..5 use the returns into rows 3..5
     const r2 = r.slice(2);
     const m2 = r2.reduce((a, b) => a + b) / 3;
-    expect(closeToCloseVol(close, 2, 5, 1)).to.be.closeTo(Math.sqrt(r2.reduce((a, b) => a + (b - m2) ** 2, 0) / 2), 1e-12);
+    expectNear(closeToCloseVol(close, 2, 5, 1), Math.sqrt(r2.reduce((a, b) => a + (b - m2) ** 2, 0) / 2), 1e-12);
     expect(() => closeToCloseVol(close, 4, 5, 1)).to.throw(/at least 3 rows/);
   });
 
@@ -31,13 +32,13 @@ describe("signals: kernels", () => {
     const L = f64([100, 100]);
     const H = f64([100 * Math.exp(0.1), 100 * Math.exp(0.1)]);
     // Parkinson: sqrt(0.1^2 / (4 ln 2))
-    expect(parkinsonVol(H, L, 0, 1, 1)).to.be.closeTo(0.1 / Math.sqrt(4 * Math.LN2), 1e-12);
+    expectNear(parkinsonVol(H, L, 0, 1, 1), 0.1 / Math.sqrt(4 * Math.LN2), 1e-12);
     // GK with open = close: sqrt(0.5 * 0.1^2)
     const O = f64([101, 101]);
-    expect(garmanKlassVol(O, H, L, O, 0, 1, 1)).to.be.closeTo(Math.sqrt(0.005), 1e-12);
+    expectNear(garmanKlassVol(O, H, L, O, 0, 1, 1), Math.sqrt(0.005), 1e-12);
     // GK with ln(C/O) = 0.05: 0.5*0.01 - (2ln2-1)*0.0025
     const C = f64([101 * Math.exp(0.05), 101 * Math.exp(0.05)]);
-    expect(garmanKlassVol(O, H, L, C, 0, 1, 4)).to.be.closeTo(Math.sqrt(4 * (0.005 - (2 * Math.LN2 - 1) * 0.0025)), 1e-12);
+    expectNear(garmanKlassVol(O, H, L, C, 0, 1, 4), Math.sqrt(4 * (0.005 - (2 * Math.LN2 - 1) * 0.0025)), 1e-12);
   });
 
   it("EWMA follows the RiskMetrics recursion from the seeded variance", () => {
@@ -47,7 +48,7 @@ describe("signals: kernels", () => {
     const lambda = 0.94;
     let v = (r[0] ** 2 + r[1] ** 2) / 2; // seedSteps = 2
     for (let i = 2; i < r.length; i++) v = lambda * v + (1 - lambda) * r[i] ** 2;
-    expect(ewmaVol(close, 0, 6, 1, lambda, 2)).to.be.closeTo(Math.sqrt(v), 1e-12);
+    expectNear(ewmaVol(close, 0, 6, 1, lambda, 2), Math.sqrt(v), 1e-12);
     expect(() => ewmaVol(close, 0, 6, 1, 1)).to.throw(/lambda/);
   });
 
@@ -70,9 +71,9 @@ describe("signals: kernels", () => {
     const t = Float64Array.from({ length: n }, (_, i) => i * 3600);
     const jumps = detectJumps(t, close, 50, n - 1, 48, 4);
     expect(jumps.map((j) => j.index)).to.deep.equal([70]);
-    expect(jumps[0].logReturn).to.be.closeTo(-0.08, 1e-12);
+    expectNear(jumps[0].logReturn, -0.08, 1e-12);
     // bipower sd of alternating 1% / 0.8% moves: sqrt(pi/2 * 0.01 * 0.008)
-    expect(jumps[0].z).to.be.closeTo(0.08 / Math.sqrt((Math.PI / 2) * 0.01 * 0.008), 1e-9);
+    expectNear(jumps[0].z, 0.08 / Math.sqrt((Math.PI / 2) * 0.01 * 0.008), 1e-9);
   });
 
   it("oracle staleness, deviation and the L2 sequencer feed", () => {
@@ -87,14 +88,14 @@ describe("signals: kernels", () => {
       expect(s.ageSeconds).to.equal(c.now - c.updatedAt);
       expect(s.heartbeats).to.equal((c.now - c.updatedAt) / 3600);
     }
-    expect(oracleDeviation(101, 100)).to.be.closeTo(0.01, 1e-12);
+    expectNear(oracleDeviation(101, 100), 0.01, 1e-12);
     expect(sequencerStatus(0n, 1000, 1000 + 3601, 3600)).to.deep.equal({ up: true, sinceSeconds: 3601, usable: true });
     expect(sequencerStatus(0n, 1000, 1000 + 60, 3600)).to.deep.equal({ up: true, sinceSeconds: 60, usable: false });
     expect(sequencerStatus(1, 1000, 9000, 3600)).to.deep.equal({ up: false, sinceSeconds: 8000, usable: false });
   });
 
   it("gas: type-7 quantile, percentile rank and ratio to p90", () => {
-    expect(quantile([1, 2, 3, 4], 0.9)).to.be.closeTo(3.7, 1e-12);
+    expectNear(quantile([1, 2, 3, 4], 0.9), 3.7, 1e-12);
     expect(quantile([5], 0.9)).to.equal(5);
     const g = gasCongestion([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 200], 0, 10, 0.9);
     expect(g).to.deep.equal({ current: 200, samples: 11, percentileRank: 1, quantile: 100, quantileLevel: 0.9, ratio: 2 });

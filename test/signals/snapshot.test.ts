@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectNear } from "../data/near.ts";
 import type { PriceSeries } from "../../bot/data/index.ts";
 import { loadDvol, loadPrices, loadRounds } from "../../bot/data/index.ts";
 import { DEFAULT_STRESS_CONFIG, resolveStressConfig, stressSnapshot } from "../../bot/signals/index.ts";
@@ -28,7 +29,7 @@ describe("signals: stress snapshot", () => {
     const s = stressSnapshot({ prices: calm }, atEnd);
     expect(s.level).to.equal("calm");
     expect(s.reasons).to.deep.equal([]);
-    expect(s.metrics.realisedVol.closeToCloseLong).to.be.closeTo(0.01 * Math.sqrt(8760), 0.1);
+    expectNear(s.metrics.realisedVol.closeToCloseLong!, 0.01 * Math.sqrt(8760), 0.1);
     expect(s.metrics.drawdown.map((d) => d.horizonSeconds)).to.deep.equal([3600, 86400, 604800]);
     expect(s.metrics.price.ageSeconds).to.equal(0);
     expect(s.metrics.oracle).to.equal(null);
@@ -109,7 +110,7 @@ describe("signals: stress snapshot", () => {
       expect(s.metrics.oracle).to.deep.include({ updatedAt: "2023-08-17T21:56:47Z", ageSeconds: 193, stale: false });
       expect(Math.abs(s.metrics.oracle!.deviation)).to.be.lessThan(0.02);
       expect(s.metrics.implied!.at).to.equal("2023-08-17T00:00:00Z"); // the 08-16 DVOL candle, closed at midnight
-      expect(s.metrics.implied!.spread).to.be.closeTo(s.metrics.implied!.iv - s.metrics.implied!.realised!, 1e-6);
+      expectNear(s.metrics.implied!.spread!, s.metrics.implied!.iv - s.metrics.implied!.realised!, 1e-6);
       expect(s.level).to.equal("critical");
     });
   });
