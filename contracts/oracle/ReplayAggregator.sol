@@ -32,6 +32,9 @@ contract ReplayAggregator is AggregatorV3Interface, Ownable {
     uint256 private _published;
     bool private _timeDriven;
     int256 private _timeOffset;
+    /// @dev Smallest recorded startedAt loaded so far (startedAt is not ordered across rounds, only
+    /// updatedAt is): the offset may not move it below zero. Meaningless while no round is loaded.
+    uint64 private _minStartedAt;
 
     event RoundsLoaded(uint256 firstIndex, uint256 count, uint80 lastRoundId);
     event RoundsPublished(uint256 count, uint80 latestRoundId);
@@ -86,7 +89,7 @@ contract ReplayAggregator is AggregatorV3Interface, Ownable {
 
     /// @notice Chooses cursor or time mode and the offset added to every served timestamp.
     function setMode(bool timeDriven, int256 timeOffsetSeconds) external onlyOwner {
-        if (_rounds.length != 0 && int256(uint256(_rounds[0].startedAt)) + timeOffsetSeconds < 0) {
+        if (_rounds.length != 0 && int256(uint256(_minStartedAt)) + timeOffsetSeconds < 0) {
             revert ReplayBadOffset(timeOffsetSeconds);
         }
         _timeDriven = timeDriven;
@@ -152,6 +155,10 @@ contract ReplayAggregator is AggregatorV3Interface, Ownable {
         if (updatedAt < previousUpdatedAt || startedAt > updatedAt || updatedAt > type(uint64).max) {
             revert ReplayBadTimestamps(id, startedAt, updatedAt, previousUpdatedAt);
         }
+        // A round loaded after setMode must not be served at a negative time either: the cast in
+        // _shift would wrap it to a number near 2^256.
+        if (int256(startedAt) + _timeOffset < 0) revert ReplayBadOffset(_timeOffset);
+        if (length == 0 || startedAt < _minStartedAt) _minStartedAt = uint64(startedAt);
         // Both casts are safe: startedAt <= updatedAt <= type(uint64).max was checked above.
         _rounds.push(Round({roundId: id, startedAt: uint64(startedAt), updatedAt: uint64(updatedAt), answer: answer}));
         _indexOf[id] = length + 1;
