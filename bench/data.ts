@@ -94,6 +94,11 @@ async function child(scenario: string, rows: number): Promise<Result> {
       const ats = Array.from({ length: 1000 }, (_, i) => series.t[40 * 24 + i * 50] + 3600);
       return measure("stress snapshot x1000 (BTCUSDT 1h)", undefined, 5, async () => { for (const at of ats) stressSnapshot({ prices: series }, at); return ats.length; });
     }
+    case "synthetic-write": {
+      // in its own process, so that writing the file does not count in the readers' peak RSS
+      const file = path.join(os.tmpdir(), `riskkeeper-bench-${rows}.csv`);
+      return measure(`synthetic ${rows.toLocaleString("en-US")} rows: write the file`, undefined, 1, async () => { await writeSynthetic(file, rows); return rows; });
+    }
     case "synthetic-report":
     case "synthetic-load": {
       const file = path.join(os.tmpdir(), `riskkeeper-bench-${rows}.csv`);
@@ -120,7 +125,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(await child(argv[sc + 1], rows))}\n`);
     return;
   }
-  const scenarios = ["btc-1h-load", "btc-1h-report", "btc-1h-to-1d", "eth-rounds", "snapshot", "synthetic-report", "synthetic-load"];
+  const scenarios = ["btc-1h-load", "btc-1h-report", "btc-1h-to-1d", "eth-rounds", "snapshot", "synthetic-write", "synthetic-report", "synthetic-load"];
   const results: Result[] = [];
   for (const s of scenarios) {
     const r = spawnSync(process.execPath, [here, "--scenario", s, "--rows", String(rows)], { encoding: "utf8", maxBuffer: 1 << 24 });
@@ -129,7 +134,8 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       continue;
     }
-    results.push(JSON.parse(r.stdout.trim().split("\n").pop() as string) as Result);
+    const result = JSON.parse(r.stdout.trim().split("\n").pop() as string) as Result;
+    if (s !== "synthetic-write") results.push(result);
   }
   if (argv.includes("--json")) {
     process.stdout.write(`${JSON.stringify({ node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, results }, null, 2)}\n`);

@@ -8,7 +8,7 @@ export {
 } from "./normalise.ts";
 export { loadPrices, normalisePriceFile, TIME_COLUMNS, type LoadPricesOptions, type LoadedPrices } from "./prices.ts";
 export {
-  loadRounds, decodeRoundId, encodeRoundId, scaleAnswer,
+  loadRounds, decodeRoundId, encodeRoundId, scaleAnswer, compareDailySamples, type SampleComparison,
   type RoundSeries, type RoundsReport, type PhaseSummary, type LoadRoundsOptions,
 } from "./rounds.ts";
 export {

@@ -296,3 +296,44 @@ export async function loadRounds(path: string, options: LoadRoundsOptions = {}):
   };
   return { rounds, report };
 }
+
+export interface SampleComparison {
+  /** Samples whose time falls inside the history's span. */
+  samplesInSpan: number;
+  /** ...whose round is the one the history says was latest at the sample time. */
+  matching: number;
+  /** ...that name another round: the proxy served something the history does not show (e.g. another phase). */
+  differing: { count: number; firstDay: string | null; lastDay: string | null; phases: Record<string, number> };
+}
+
+/**
+ * Checks a daily sample of a feed (the round live at each day's 23:59:59 UTC, as the proxy served it)
+ * against a full round history: on each sampled day, was the history's latest round the one the
+ * proxy served? Days that differ show a history the consumers did not read, like the phase-6 rounds
+ * of ETH/USD that ran beside phase 5 until 2023-05-07.
+ */
+export function compareDailySamples(history: RoundSeries, daily: RoundSeries): SampleComparison {
+  const out: SampleComparison = { samplesInSpan: 0, matching: 0, differing: { count: 0, firstDay: null, lastDay: null, phases: {} } };
+  const first = history.updatedAt[0];
+  const last = history.updatedAt[history.updatedAt.length - 1];
+  for (let i = 0; i < daily.updatedAt.length; i++) {
+    const sampleAt = Math.floor(daily.updatedAt[i] / 86400) * 86400 + 86399;
+    if (sampleAt < first || sampleAt > last) continue;
+    out.samplesInSpan++;
+    let lo = 0, hi = history.updatedAt.length - 1, idx = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (history.updatedAt[mid] <= sampleAt) { idx = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (idx >= 0 && history.roundId[idx] === daily.roundId[i]) out.matching++;
+    else {
+      const day = isoTime(sampleAt).slice(0, 10);
+      const d = out.differing;
+      d.count++;
+      d.firstDay ??= day;
+      d.lastDay = day;
+      d.phases[String(daily.phaseId[i])] = (d.phases[String(daily.phaseId[i])] ?? 0) + 1;
+    }
+  }
+  return out;
+}

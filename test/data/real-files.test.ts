@@ -1,7 +1,7 @@
 // The real shared files, read in place: each report must find what its SOURCE.md lists.
 import { expect } from "chai";
 import { expectNear } from "./near.ts";
-import { loadDvol, loadGasDaily, loadLiquidations, loadPrices, loadReturns, loadRounds } from "../../bot/data/index.ts";
+import { compareDailySamples, loadDvol, loadGasDaily, loadLiquidations, loadPrices, loadReturns, loadRounds } from "../../bot/data/index.ts";
 import { sharedDataFile } from "../support/shared-data.ts";
 
 describe("data: real files in ../shared/data", function () {
@@ -80,6 +80,16 @@ describe("data: real files in ../shared/data", function () {
       [6, "2023-05-08", "2024-09-23"],
       [7, "2024-09-24", "2025-12-24"],
     ]);
+  });
+
+  it("the phase migration: the proxy served phase 5 on 33 days (2023-04-05..05-07) that the phase-6 history covers; 266 days match", async function () {
+    const full = (await loadRounds(sharedDataFile(this, "chainlink-rounds/chainlink_eth_usd_rounds.csv"))).rounds;
+    const daily = (await loadRounds(sharedDataFile(this, "chainlink-rounds/chainlink_eth_usd_daily_2359utc.csv"))).rounds;
+    expect(compareDailySamples(full, daily)).to.deep.equal({
+      samplesInSpan: 299,
+      matching: 266,
+      differing: { count: 33, firstDay: "2023-04-05", lastDay: "2023-05-07", phases: { 5: 33 } },
+    });
   });
 
   it("DVOL daily: 1,840 days, no gaps, no duplicates", async function () {
