@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   smile: () => import("./commands/smile.ts"),
   "data inspect": () => import("./commands/data-inspect.ts"),
   signals: () => import("./commands/signals.ts"),
+  backtest: () => import("./commands/backtest.ts"),
 };
 
 const io: CommandIO = {
