@@ -5,6 +5,9 @@
 import { createReadStream, statSync } from "node:fs";
 import { RiskkeeperError } from "../errors.ts";
 
+/** Longest line accepted (a file without newlines is not a CSV; this keeps memory bounded). */
+const MAX_LINE = 1 << 20;
+
 export interface CsvReadOptions {
   /** Stop with DATA_TOO_LARGE once more than this many data rows have been read. Default: no cap. */
   maxRows?: number;
@@ -85,7 +88,14 @@ export async function openCsv(path: string, options: CsvReadOptions = {}): Promi
       }
       text = rest + next.value;
       const cut = text.lastIndexOf("\n");
-      if (cut < 0) { rest = text; continue; }
+      if (cut < 0) {
+        if (text.length > MAX_LINE) {
+          stream.destroy();
+          throw new RiskkeeperError("DATA_BAD_VALUE", `line ${lineNo + 1} is longer than ${MAX_LINE} characters: not a CSV file?`, { input: `${path}:${lineNo + 1}` });
+        }
+        rest = text;
+        continue;
+      }
       rest = text.slice(cut + 1);
       return text.slice(0, cut).split("\n");
     }

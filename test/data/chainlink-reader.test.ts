@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Interface } from "ethers";
 import {
-  AGGREGATOR_V3_ABI, ChainlinkReader, PoliteRpc, baseFeeCongestion, encodeRoundId, httpTransport, judgeFeed, readBaseFees, readFeedHealth, watchFeed,
+  AGGREGATOR_V3_ABI, ChainlinkReader, PoliteRpc, RpcResponseError, baseFeeCongestion, encodeRoundId, httpTransport, judgeFeed, providerTransport, readBaseFees, readFeedHealth, watchFeed,
   type Clock, type FeedSnapshot,
 } from "../../bot/data/index.ts";
 import { resolveStressConfig } from "../../bot/signals/index.ts";
@@ -230,6 +230,36 @@ describe("data/chainlink-reader: polite RPC, history across phases, health, watc
     const c = baseFeeCongestion(h);
     expect(c.current).to.equal(2000);
     expect(c.percentileRank).to.equal(1);
+  });
+
+  it("the watcher can take 'now' from the chain's latest block and judge the base fee", async () => {
+    const clock = fakeClock(0); // the clock is far in the past: only the block time matters
+    const rpc = new PoliteRpc(httpTransport(chain.url), { clock, requestsPerSecond: 1000 });
+    const snaps: FeedSnapshot[] = [];
+    const result = await watchFeed({
+      rpc, feed: new ChainlinkReader(rpc, PROXY), clock, maxPolls: 1, timeSource: "block", feeHistoryBlocks: 100,
+      reference: async () => 2006.5 * 1.03,
+      onSnapshot: (x) => snaps.push(x),
+    });
+    expect(result).to.deep.equal({ polls: 1, snapshots: 1, failures: 0, stopReason: "max-polls" });
+    const s = snaps[0];
+    expect(s.at).to.equal("2023-11-15T04:23:20Z"); // block timestamp = last update + 600 s
+    expect(s.health.staleness.ageSeconds).to.equal(600);
+    expect(s.gas).to.deep.include({ current: 2000, samples: 100, percentileRank: 1 });
+    expect(s.reasons.map((r) => `${r.signal}:${r.level}`)).to.deep.equal(["oracle-deviation:elevated", "gas:elevated"]);
+    expect(s.level).to.equal("elevated");
+  });
+
+  it("providerTransport adapts an ethers-style `send` and maps failures", async () => {
+    const ok = providerTransport({ send: async (method: string) => (method === "eth_chainId" ? "0x1" : Promise.reject(Object.assign(new Error("execution reverted"), { code: 3, data: "0x" }))) });
+    expect(await ok("eth_chainId", [])).to.equal("0x1");
+    try {
+      await ok("eth_call", []);
+      expect.fail("expected a response error");
+    } catch (e) {
+      expect(e).to.be.instanceOf(RpcResponseError);
+      expect((e as RpcResponseError).rpcCode).to.equal(3);
+    }
   });
 
   it("the watcher polls on its clock, backs off after a failure, and stops at its budget", async () => {

@@ -1,5 +1,8 @@
 // Hand-made files, one per defect, each with the exact report the normaliser must produce.
 import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { loadPrices, normalisePriceFile, type NormaliseReport } from "../../bot/data/index.ts";
 import { isRiskkeeperError, type RiskkeeperErrorCode } from "../../bot/errors.ts";
 import { fixture } from "./fixture-path.ts";
@@ -215,6 +218,17 @@ describe("data/prices: loader and normaliser", () => {
         await expectError(loadPrices(fixture(c.file), c.options), c.code, c.message);
       });
     }
+
+    it("DATA_BAD_VALUE for a line longer than 1 MiB (not a CSV), without reading it all into memory", async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "riskkeeper-csv-"));
+      const file = path.join(dir, "no-newlines.csv");
+      writeFileSync(file, `timestamp,price\n${"9".repeat(3 << 20)}`);
+      try {
+        await expectError(loadPrices(file), "DATA_BAD_VALUE", /no-newlines\.csv:2: line 2 is longer than 1048576 characters/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
     it("DATA_EMPTY with the report when every row is rejected", async () => {
       await expectError(loadPrices(fixture("all-rejected.csv")), "DATA_EMPTY", /all-rejected\.csv: all 2 data rows were rejected \(first: line 2, non-positive\)/);
