@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { parseUnits, type Contract } from "ethers";
-import { ChainlinkReader, PoliteRpc, decodeRoundId, loadRounds, providerTransport, readFeedHealth, type RoundSeries } from "../../bot/data/index.ts";
+import { ChainlinkReader, PoliteRpc, decodeRoundId, loadRounds, providerTransport, readFeedHealth, watchFeed, type Clock, type FeedSnapshot, type RoundSeries } from "../../bot/data/index.ts";
 import { sharedDataFile } from "../support/shared-data.ts";
 
 interface Row { roundId: bigint; answerRaw: bigint; startedAt: number; updatedAt: number }
@@ -108,5 +108,46 @@ describe("data/chainlink-reader on ReplayAggregator (in-process Hardhat chain)",
     expect(await probe(600)).to.deep.equal({ age: 600, stale: false, roundId: before.roundId });
     expect(await probe(3650)).to.deep.equal({ age: 3650, stale: false, roundId: before.roundId });
     expect(await probe(3700)).to.deep.equal({ age: 3700, stale: true, roundId: before.roundId });
+  });
+
+  it("the watcher replays the feed on chain time: polls every 30 min, sees the 3,720 s interval go stale", async () => {
+    const u = gapRows[5].updatedAt; // round 4951
+    const blockTime = async (): Promise<number> =>
+      Number(BigInt(((await provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string }).timestamp));
+    // chain clock: sleeping mines a block exactly that much later (sub-second waits of the rate cap are skipped)
+    let chainNow = 0;
+    const chainClock: Clock = {
+      now: () => chainNow * 1000,
+      sleep: async (ms) => {
+        if (ms < 1000) return;
+        chainNow = (await blockTime()) + ms / 1000;
+        await provider.request({ method: "evm_setNextBlockTimestamp", params: [chainNow] });
+        await provider.request({ method: "evm_mine", params: [] });
+      },
+    };
+    const start = u + 3690 - 4 * 1800; // the 5th poll lands 3,690 s after round 4951: inside the 3,720 s interval
+    const chainStart = (await blockTime()) + 10;
+    const offset = chainStart - start;
+    chainNow = chainStart;
+    await provider.request({ method: "evm_setNextBlockTimestamp", params: [chainStart] });
+    await (await feedContract.getFunction("setMode")(true, offset)).wait();
+    const rpc = new PoliteRpc(providerTransport(provider), { label: "hardhat", requestsPerSecond: 1e9, clock: chainClock });
+    const feed = new ChainlinkReader(rpc, await feedContract.getAddress());
+    const snaps: FeedSnapshot[] = [];
+    await watchFeed({
+      rpc, feed, clock: chainClock, pollMs: 1_800_000, maxPolls: 6, timeSource: "block",
+      config: { oracle: { heartbeatSeconds: 3600, graceSeconds: 60 } },
+      onSnapshot: (x) => snaps.push(x),
+      onError: (e) => { throw e; },
+    });
+    const expected = [0, 1, 2, 3, 4, 5].map((k) => {
+      const recorded = start + k * 1800;
+      const live = [...gapRows].reverse().find((r) => r.updatedAt <= recorded)!;
+      return { age: recorded - live.updatedAt, roundId: live.roundId };
+    });
+    expect(snaps.map((x) => ({ age: x.health.staleness.ageSeconds, roundId: x.health.round.roundId }))).to.deep.equal(expected);
+    expect(snaps.map((x) => x.level)).to.deep.equal(expected.map((e) => (e.age - 60 >= 3600 ? "elevated" : "calm")));
+    expect(snaps[4].health.staleness).to.deep.include({ ageSeconds: 3690, stale: true });
+    expect(snaps[4].reasons[0].signal).to.equal("oracle-age");
   });
 });
