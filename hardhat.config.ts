@@ -26,6 +26,11 @@ export default defineConfig({
       },
     },
   },
+  // Hardforks of the local chain id, so an EDR network can fork a local node (test/fork): without
+  // a history EDR refuses to execute on the node's blocks ("No known hardfork ... chain 31337").
+  chainDescriptors: {
+    31337: { name: "Hardhat local", chainType: "l1", hardforkHistory: { cancun: { blockNumber: 0 } } },
+  },
   networks: {
     // In-process EDR chain; `allowUnlimitedContractSize` stays off so sizes match a real chain.
     hardhat: { type: "edr-simulated", chainType: "l1", hardfork: "cancun" },
