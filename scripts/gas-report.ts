@@ -42,7 +42,7 @@ await measure("feed loadRounds, 100 rounds", () =>
   feed.loadRounds([...Array(100).keys()].map((i) => BigInt(i + 1)), Array(100).fill(3_000n * 10n ** 8n), Array(100).fill(now), Array(100).fill(now)));
 await measure("feed publishThrough (one round)", () => feed.publishThrough(1));
 await (await token.mint(alice.address, 10n ** 24n)).wait();
-await (await token.connect(alice).approve(d.contracts.protocol, 10n ** 24n)).wait();
+await (await token.connect(alice).getFunction("approve")(d.contracts.protocol, 10n ** 24n)).wait();
 await measure("protocol openPosition", () => protocol.openPosition(true, 2_000n * 10n ** 18n, 10_000n * 10n ** 18n));
 
 console.log("| call | gas |\n|---|---:|");

@@ -39,7 +39,7 @@ describe(`RiskParameterSteward invariants (fuzz: ${RUNS} runs, seed ${SEED})`, (
       }));
     const readParams = async () => {
       const [values, updatedAts] = await steward.getAllParams(id);
-      return { values: values.map(BigInt), updatedAts: updatedAts.map(BigInt) };
+      return { values: (values as bigint[]).map(BigInt), updatedAts: (updatedAts as bigint[]).map(BigInt) };
     };
 
     let bounds = await readBounds();

@@ -1,14 +1,21 @@
 // A fresh in-process chain with everything deployed, for contract tests. Each call creates a new
 // EDR network so tests never share state.
+import type { Contract, ContractRunner } from "ethers";
 import { network } from "hardhat";
 import { deployRiskkeeper, type DeployOptions, type Deployment } from "../../deploy/deploy.ts";
+
+/** An ethers Contract whose `connect` keeps the dynamic method signatures (ethers types it as BaseContract). */
+export type TestContract = Omit<Contract, "connect"> &
+  Pick<Contract, "interface" | "target" | "runner" | "getAddress" | "getFunction" | "getEvent" | "filters" | "queryFilter" | "on" | "waitForDeployment"> & {
+    connect(runner: ContractRunner | null): TestContract;
+  };
 
 export async function deployFixture(options: DeployOptions = {}) {
   const connection = await network.create();
   const { ethers } = connection;
   const deployment: Deployment = await deployRiskkeeper(ethers, options);
   const [deployer, keeper, guardian, alice, bob, outsider] = await ethers.getSigners();
-  const at = (name: string, address: string) => ethers.getContractAt(name, address);
+  const at = async (name: string, address: string) => (await ethers.getContractAt(name, address)) as unknown as TestContract;
   return {
     connection,
     ethers,
