@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   "data inspect": () => import("./commands/data-inspect.ts"),
   signals: () => import("./commands/signals.ts"),
   backtest: () => import("./commands/backtest.ts"),
+  sweep: () => import("./commands/sweep.ts"),
 };
 
 const io: CommandIO = {

@@ -22,6 +22,16 @@ export interface BufferModelInput {
 }
 
 export interface BufferEstimate {
+  /**
+   * The one buffer for both sides: the 1 - alpha quantile of the pooled long and short losses,
+   * so that a position of either side breaches with probability alpha on average (the pooled
+   * coverage the backtest tests). Bps of price.
+   */
+  bufferBps: number;
+  /** Expected pooled loss beyond `bufferBps`, bps of price. */
+  esBps: number;
+  /** Pooled loss/ES ratios beyond the buffer (mean 1), for the Z2 simulation. */
+  tail: Float64Array;
   /** Loss of a long position not exceeded with probability 1 - alpha, in bps of price. */
   bufferBpsLong: number;
   bufferBpsShort: number;
@@ -96,6 +106,19 @@ export function tailOf(losses: Float64Array, alpha: number, toBps: (x: number) =
 
 const longBps = (logLoss: number): number => -Math.expm1(-logLoss) * 1e4; // 1 - exp(r), r = -logLoss
 const shortBps = (logGain: number): number => Math.expm1(logGain) * 1e4;
+const identity = (x: number): number => x;
+
+/** Per-side and pooled VaR/ES from scenario losses in bps: [0, m) long, [m, 2m) short. */
+function estimateFromLosses(losses: Float64Array, m: number, alpha: number, volAnnual: number): BufferEstimate {
+  const L = tailOf(losses.slice(0, m), alpha, identity);
+  const S = tailOf(losses.slice(m), alpha, identity);
+  const P = tailOf(losses, alpha, identity);
+  return {
+    bufferBps: P.varBps, esBps: P.esBps, tail: P.tail,
+    bufferBpsLong: L.varBps, bufferBpsShort: S.varBps, esBpsLong: L.esBps, esBpsShort: S.esBps,
+    volAnnual, tailLong: L.tail, tailShort: S.tail,
+  };
+}
 
 function checkInput(input: BufferModelInput, need: number, model: string): void {
   if (input.returns.length < need) {
@@ -113,23 +136,17 @@ export function historicalSimulationModel(): BufferModel {
       const { returns, horizonSteps: h, lookback, alpha } = input;
       const start = returns.length - lookback;
       const m = lookback - h + 1;
-      const down = new Float64Array(m);
-      const up = new Float64Array(m);
+      const losses = new Float64Array(2 * m); // [0, m) long, [m, 2m) short, in bps
       let s = 0;
       let s2 = 0;
       for (let i = start; i < start + h; i++) s += returns[i];
       for (let j = 0; j < m; j++) {
         if (j > 0) s += returns[start + j + h - 1] - returns[start + j - 1];
-        down[j] = -s;
-        up[j] = s;
+        losses[j] = longBps(-s);
+        losses[m + j] = shortBps(s);
       }
       for (let i = start; i < returns.length; i++) s2 += returns[i] * returns[i];
-      const L = tailOf(down, alpha, longBps);
-      const S = tailOf(up, alpha, shortBps);
-      return {
-        bufferBpsLong: L.varBps, bufferBpsShort: S.varBps, esBpsLong: L.esBps, esBpsShort: S.esBps,
-        volAnnual: Math.sqrt((s2 / lookback) * input.stepsPerYear), tailLong: L.tail, tailShort: S.tail,
-      };
+      return estimateFromLosses(losses, m, alpha, Math.sqrt((s2 / lookback) * input.stepsPerYear));
     },
   };
 }
@@ -171,24 +188,17 @@ export function fhsEwmaModel(options: FhsEwmaOptions): BufferModel {
       }
       sigma[lookback] = Math.sqrt(Math.max(v, 1e-16));
       const m = lookback - h + 1;
-      const down = new Float64Array(m);
-      const up = new Float64Array(m);
-      const sq = Math.sqrt(h);
+      const losses = new Float64Array(2 * m); // [0, m) long, [m, 2m) short, in bps
+      // Standardised h-step move, rescaled by today's volatility: z_j * sigma_T * sqrt(h).
       let s = 0;
       for (let i = start; i < start + h; i++) s += returns[i];
       for (let j = 0; j < m; j++) {
         if (j > 0) s += returns[start + j + h - 1] - returns[start + j - 1];
-        const z = s / (sigma[j] * sq);
-        down[j] = -z;
-        up[j] = z;
+        const x = (s * sigma[lookback]) / sigma[j];
+        losses[j] = longBps(-x);
+        losses[m + j] = shortBps(x);
       }
-      const scale = sigma[lookback] * sq;
-      const L = tailOf(down, alpha, (z) => longBps(z * scale));
-      const S = tailOf(up, alpha, (z) => shortBps(z * scale));
-      return {
-        bufferBpsLong: L.varBps, bufferBpsShort: S.varBps, esBpsLong: L.esBps, esBpsShort: S.esBps,
-        volAnnual: sigma[lookback] * Math.sqrt(input.stepsPerYear), tailLong: L.tail, tailShort: S.tail,
-      };
+      return estimateFromLosses(losses, m, alpha, sigma[lookback] * Math.sqrt(input.stepsPerYear));
     },
   };
 }

@@ -3,15 +3,16 @@
 // stress signal and the rule bounds. Validated once, at the edge, with an error that names the
 // key; everything after trusts the resolved policy.
 //
-// Horizon (seconds) = oracle heartbeat + execution latency + liquidation time:
-//   - heartbeat: the longest the oracle can go without an update while the price drifts inside
-//     the deviation threshold, i.e. the staleness of the price the protocol acts on;
-//   - execution latency: keeper detection plus block inclusion of the liquidation;
-//   - liquidation time: how long the liquidator needs to close the position.
-// It is rounded UP to whole data intervals. The deviation threshold bounds the oracle's price
-// error, not a time: it is reported as `oracleToleranceBps`, the add-on the liquidation buffer
-// (liquidationBufferBps) should carry on top of the backtested maintenance buffer.
+// The horizon comes from the models package's deriveHorizonSeconds ("price-slack" treatment):
+// with a deviation threshold the on-chain price never lags the market by more than the threshold
+// (beyond it an update is forced), so the threshold is price slack, not time, and the horizon is
+// execution latency (keeper detection + inclusion) + liquidation time; with no threshold the
+// whole heartbeat is staleness time and is added. The horizon is rounded UP to whole data
+// intervals. The slack is reported as `oracleToleranceBps`: the add-on the liquidation buffer
+// (liquidationBufferBps) carries on top of the backtested maintenance buffer; it is not part of
+// the tested buffer, because spot data cannot show the oracle's lag.
 import { RiskkeeperError } from "../errors.ts";
+import { deriveHorizonSeconds } from "../models/index.ts";
 import type { ParameterName } from "../rules/bounds.ts";
 import { validateRuleBounds, type RuleBounds } from "../rules/rule.ts";
 import { MODEL_NAMES, type ModelName, type ModelSpec } from "./model.ts";
@@ -19,7 +20,7 @@ import type { StressSettings } from "./stress.ts";
 
 export interface HorizonInputs {
   oracleHeartbeatSeconds: number;
-  oracleDeviationBps: number;
+  oracleDeviationThresholdBps: number;
   executionLatencySeconds: number;
   liquidationSeconds: number;
 }
@@ -64,10 +65,10 @@ export function intervalName(seconds: number): string | undefined {
   return Object.entries(INTERVALS).find(([, s]) => s === seconds)?.[0];
 }
 
-/** Horizon in seconds and in whole data intervals (rounded up, in the protocol's favour). */
-export function deriveHorizon(h: HorizonInputs, stepSeconds: number): { seconds: number; steps: number } {
-  const seconds = h.oracleHeartbeatSeconds + h.executionLatencySeconds + h.liquidationSeconds;
-  return { seconds, steps: Math.ceil(seconds / stepSeconds) };
+/** Horizon in seconds, in whole data intervals (rounded up, in the protocol's favour), and the oracle's price slack. */
+export function deriveHorizon(h: HorizonInputs, stepSeconds: number): { seconds: number; steps: number; slackBps: number } {
+  const b = deriveHorizonSeconds({ ...h, deviationTreatment: "price-slack" });
+  return { seconds: b.horizonSeconds, steps: Math.ceil(b.horizonSeconds / stepSeconds - 1e-12), slackBps: b.slackBps };
 }
 
 function fail(message: string, key: string): never {
@@ -132,16 +133,16 @@ function resolve(raw: unknown): Policy {
   const confidence = num(p, "confidence", "", 0.5, 0.9999);
 
   const h = obj(p.horizon, "horizon");
-  onlyKeys(h, ["oracleHeartbeatSeconds", "oracleDeviationBps", "executionLatencySeconds", "liquidationSeconds"], "horizon");
+  onlyKeys(h, ["oracleHeartbeatSeconds", "oracleDeviationThresholdBps", "executionLatencySeconds", "liquidationSeconds"], "horizon");
   const horizon: HorizonInputs = {
-    oracleHeartbeatSeconds: num(h, "oracleHeartbeatSeconds", "horizon", 0, 30 * DAY, { int: true }),
-    oracleDeviationBps: num(h, "oracleDeviationBps", "horizon", 0, 10000),
+    oracleHeartbeatSeconds: num(h, "oracleHeartbeatSeconds", "horizon", 0, 30 * DAY, { int: true, openLo: true }),
+    oracleDeviationThresholdBps: num(h, "oracleDeviationThresholdBps", "horizon", 0, 10000),
     executionLatencySeconds: num(h, "executionLatencySeconds", "horizon", 0, DAY, { int: true }),
     liquidationSeconds: num(h, "liquidationSeconds", "horizon", 0, 30 * DAY, { int: true }),
   };
   const hz = deriveHorizon(horizon, step);
   if (hz.seconds < step) {
-    fail(`derived horizon ${hz.seconds}s (heartbeat + latency + liquidation) is shorter than the data interval ${p.interval} (${step}s)`, "horizon");
+    fail(`derived horizon ${hz.seconds}s (latency + liquidation${horizon.oracleDeviationThresholdBps > 0 ? "" : " + heartbeat"}) is shorter than the data interval ${p.interval} (${step}s)`, "horizon");
   }
 
   const lookbackDays = num(p, "lookbackDays", "", 1, 36500);
@@ -201,7 +202,7 @@ function resolve(raw: unknown): Policy {
       stressed: stress.stressed,
       critical: stress.critical,
     },
-    oracleToleranceBps: horizon.oracleDeviationBps,
+    oracleToleranceBps: hz.slackBps,
   };
 }
 

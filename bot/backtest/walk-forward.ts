@@ -7,7 +7,8 @@
 // Coverage is tested on NON-overlapping horizon windows [t0 + k h, t0 + (k+1) h] (overlapping
 // windows would make breaches dependent by construction and invalidate Kupiec and Christoffersen);
 // the long and short sides are two breach sequences of the same windows, pooled for the headline
-// statistics and reported apart under `sides`.
+// statistics and reported apart under `sides`. One buffer serves both sides, so the model's
+// target is the pooled quantile: a position of either side breaches with probability alpha.
 //
 // Three strategies side by side on the same windows:
 //   bounded    the policy: model target -> floors -> bounded rule (steps, delays, dead band);
@@ -71,16 +72,16 @@ export function logReturns(close: Float64Array): Float64Array {
 export interface Calibration {
   /** Price index of each recalibration (data up to and including that close). */
   index: Int32Array;
-  /** Raw model target: max(long, short) buffer in bps (real). */
+  /** Raw model target: the pooled two-sided buffer in bps (real). */
   target: Float64Array;
   bufferLong: Float64Array;
   bufferShort: Float64Array;
-  esRatioLong: Float64Array;
-  esRatioShort: Float64Array;
+  /** Pooled ES / VaR of the model at each recalibration (scales the buffer in force to its ES). */
+  esRatio: Float64Array;
   volAnnual: Float64Array;
   stress: StressLevel[];
   stressRatio: Float64Array;
-  /** Predictive tails (loss/ES ratios) per recalibration: [2j] long, [2j+1] short. */
+  /** Pooled predictive tail (loss/ES ratios beyond VaR) per recalibration. */
   tails: Float64Array[];
 }
 
@@ -106,8 +107,8 @@ export function calibrate(series: PriceSeries, policy: Policy, model: BufferMode
   }
   const cal: Calibration = {
     index: new Int32Array(count), target: new Float64Array(count), bufferLong: new Float64Array(count), bufferShort: new Float64Array(count),
-    esRatioLong: new Float64Array(count), esRatioShort: new Float64Array(count), volAnnual: new Float64Array(count),
-    stress: new Array<StressLevel>(count), stressRatio: new Float64Array(count), tails: new Array<Float64Array>(2 * count),
+    esRatio: new Float64Array(count), volAnnual: new Float64Array(count),
+    stress: new Array<StressLevel>(count), stressRatio: new Float64Array(count), tails: new Array<Float64Array>(count),
   };
   const every = Math.max(1, Math.floor(count / 50));
   for (let j = 0; j < count; j++) {
@@ -118,14 +119,12 @@ export function calibrate(series: PriceSeries, policy: Policy, model: BufferMode
     cal.index[j] = t;
     cal.bufferLong[j] = est.bufferBpsLong;
     cal.bufferShort[j] = est.bufferBpsShort;
-    cal.target[j] = Math.max(est.bufferBpsLong, est.bufferBpsShort);
-    cal.esRatioLong[j] = est.esBpsLong / est.bufferBpsLong;
-    cal.esRatioShort[j] = est.esBpsShort / est.bufferBpsShort;
+    cal.target[j] = est.bufferBps;
+    cal.esRatio[j] = est.esBps / est.bufferBps;
     cal.volAnnual[j] = est.volAnnual;
     cal.stress[j] = st.level;
     cal.stressRatio[j] = st.ratio;
-    cal.tails[2 * j] = est.tailLong;
-    cal.tails[2 * j + 1] = est.tailShort;
+    cal.tails[j] = est.tail;
     if (onProgress && (j % every === 0 || j === count - 1)) onProgress(j + 1, count);
   }
   return cal;
@@ -276,8 +275,8 @@ function evaluate(
     const b = perRefit[j];
     if (lossLong[k] > b) { seqLong[k] = 1; bl++; }
     if (lossShort[k] > b) { seqShort[k] = 1; bs++; }
-    loss[k] = lossLong[k]; v[k] = b; es[k] = b * cal.esRatioLong[j]; tailIndex[k] = 2 * j;
-    loss[W + k] = lossShort[k]; v[W + k] = b; es[W + k] = b * cal.esRatioShort[j]; tailIndex[W + k] = 2 * j + 1;
+    loss[k] = lossLong[k]; v[k] = b; es[k] = b * cal.esRatio[j]; tailIndex[k] = j;
+    loss[W + k] = lossShort[k]; v[W + k] = b; es[W + k] = b * cal.esRatio[j]; tailIndex[W + k] = j;
   }
   const n = 2 * W;
   const x = bl + bs;

@@ -23,25 +23,30 @@ function refused(raw: unknown, key: string): void {
 describe("backtest/policy", () => {
   it("the shipped default policies validate and derive their horizon", () => {
     const h = validatePolicy(base(), "default-1h.json");
-    // 3600 heartbeat + 120 latency + 14400 liquidation = 18120 s -> ceil(18120 / 3600) = 6 hours
-    expect(h.horizonSeconds).to.equal(18120);
-    expect(h.horizonSteps).to.equal(6);
+    // 50 bps deviation threshold = price slack, no staleness time:
+    // 120 latency + 14400 liquidation = 14520 s -> ceil(14520 / 3600) = 5 hours
+    expect(h.horizonSeconds).to.equal(14520);
+    expect(h.horizonSteps).to.equal(5);
+    expect(h.oracleToleranceBps).to.equal(50);
     expect(h.lookbackSteps).to.equal(365 * 24);
     expect(h.cadenceSteps).to.equal(24);
     expect(h.alpha).to.be.closeTo(0.01, 1e-12);
     // RiskMetrics 0.94 per day is 0.94^(1/24) per hour
     expect(h.modelSpec.lambda).to.be.closeTo(Math.pow(0.94, 1 / 24), 1e-15);
     const d = validatePolicy(JSON.parse(readFileSync(path.join(dir, "default-1d.json"), "utf8")), "default-1d.json");
-    // 3600 + 120 + 86400 = 90120 s -> ceil(90120 / 86400) = 2 days
+    // 120 + 86400 = 86520 s -> ceil(86520 / 86400) = 2 days
     expect(d.horizonSteps).to.equal(2);
   });
   it("deriveHorizon rounds up to whole data intervals", () => {
-    expect(deriveHorizon({ oracleHeartbeatSeconds: 3600, oracleDeviationBps: 50, executionLatencySeconds: 0, liquidationSeconds: 3600 }, 3600)).to.deep.equal({ seconds: 7200, steps: 2 });
-    expect(deriveHorizon({ oracleHeartbeatSeconds: 3600, oracleDeviationBps: 50, executionLatencySeconds: 1, liquidationSeconds: 3600 }, 3600).steps).to.equal(3);
+    // heartbeat-only oracle (no threshold): the heartbeat is staleness time
+    expect(deriveHorizon({ oracleHeartbeatSeconds: 3600, oracleDeviationThresholdBps: 0, executionLatencySeconds: 0, liquidationSeconds: 3600 }, 3600)).to.deep.equal({ seconds: 7200, steps: 2, slackBps: 0 });
+    // with a threshold: latency + liquidation only, 3601 s -> 2 hours
+    expect(deriveHorizon({ oracleHeartbeatSeconds: 3600, oracleDeviationThresholdBps: 50, executionLatencySeconds: 1, liquidationSeconds: 3600 }, 3600)).to.deep.equal({ seconds: 3601, steps: 2, slackBps: 50 });
   });
   it("refuses inverted bounds", () => refused({ ...base(), rule: { ...base().rule, min: 900, max: 100 } }, "rule.min"));
   it("refuses a horizon shorter than the data interval", () => {
     refused({ ...base(), interval: "1d" }, "horizon");
+    refused({ ...base(), horizon: { ...base().horizon, liquidationSeconds: 300 } }, "horizon");
   });
   it("refuses an unknown model", () => refused({ ...base(), model: { name: "garch-x" } }, "model.name"));
   it("refuses unknown keys (typos)", () => {
