@@ -288,7 +288,7 @@ describe("DemoMarginProtocol", () => {
       const sizeBase = (NOTIONAL * PRICE_SCALE) / (1_650n * PRICE_SCALE);
       const equity = COLLATERAL + (sizeBase * 150n * PRICE_SCALE) / PRICE_SCALE;
       await expect(as(fresh, alice).closePosition(0)).to.be.revertedWithCustomError(fresh, "ProtocolPoolInsolvent").withArgs(equity, 0);
-      await expectBooksBalance(fresh as Protocol);
+      await expectBooksBalance(fresh as unknown as Protocol);
     });
   });
 
@@ -392,7 +392,7 @@ describe("DemoMarginProtocol", () => {
         .to.be.revertedWithCustomError(fresh, "ProtocolMarketNotConfigured").withArgs(empty);
       await as(steward, governance).setParams(empty, [[MM, 500n]], EVIDENCE);
       await as(fresh, alice).openPosition(true, 1_000n * E18, 10_000n * E18);
-      await expectBooksBalance(fresh as Protocol);
+      await expectBooksBalance(fresh as unknown as Protocol);
 
       // A market the steward never created: the steward's own error surfaces.
       const unknown = marketId("NOPE-USD");
@@ -425,7 +425,7 @@ describe("DemoMarginProtocol", () => {
       await arm("openPosition", [true, 1_000n * E18, 10_000n * E18]);
       await expect(as(hooked, alice).openPosition(true, 1_000n * E18, 10_000n * E18)).to.be.revertedWithCustomError(hooked, "ReentrancyGuardReentrantCall");
       expect(await hooked.positionCount()).to.equal(0n);
-      await expectBooksBalance(hooked, token as Fixture["collateral"]);
+      await expectBooksBalance(hooked, token as unknown as Fixture["collateral"]);
     });
 
     it("blocks a second close from inside the payout of closePosition, and a liquidation from inside a liquidation's reward", async () => {
@@ -438,13 +438,13 @@ describe("DemoMarginProtocol", () => {
       await arm("liquidate", [1]);
       await expect(as(hooked, bob).liquidate(1)).to.be.revertedWithCustomError(hooked, "ReentrancyGuardReentrantCall");
       expect((await hooked.getPosition(1)).open).to.equal(true);
-      await expectBooksBalance(hooked, token as Fixture["collateral"]);
+      await expectBooksBalance(hooked, token as unknown as Fixture["collateral"]);
       // The reverted call also undid the hook's disarming: point it at a no-op, use it up, and
       // the same liquidation goes through.
       await token.getFunction("arm")(f.ethers.ZeroAddress, "0x");
       await token.getFunction("mint")(bob.address, 1n);
       await as(hooked, bob).liquidate(1);
-      await expectBooksBalance(hooked, token as Fixture["collateral"]);
+      await expectBooksBalance(hooked, token as unknown as Fixture["collateral"]);
     });
   });
 
