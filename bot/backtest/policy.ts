@@ -30,7 +30,8 @@ export interface PolicyFile {
   description?: string;
   /** Data interval: "1m", "5m", "15m", "30m", "1h", "4h", "1d". */
   interval: string;
-  model: { name: ModelName; decayPerDay?: number };
+  /** decayPerDay: fhs-ewma; refitEveryDays and paths: fhs-garch (bot/models' FHS). */
+  model: { name: ModelName; decayPerDay?: number; refitEveryDays?: number; paths?: number };
   confidence: number;
   horizon: HorizonInputs;
   lookbackDays: number;
@@ -125,10 +126,15 @@ function resolve(raw: unknown): Policy {
   const step = intervalSeconds(p.interval)!;
 
   const m = obj(p.model, "model");
-  onlyKeys(m, ["name", "decayPerDay"], "model");
+  onlyKeys(m, ["name", "decayPerDay", "refitEveryDays", "paths"], "model");
   if (!MODEL_NAMES.includes(m.name as ModelName)) fail(`unknown model ${JSON.stringify(m.name)} (known: ${MODEL_NAMES.join(", ")})`, "model.name");
   const decayPerDay = m.decayPerDay === undefined ? 0.94 : num(m, "decayPerDay", "model", 0, 0.999999, { openLo: true });
-  const modelSpec: ModelSpec = { name: m.name as ModelName, lambda: Math.pow(decayPerDay, step / DAY) };
+  const refitEveryDays = m.refitEveryDays === undefined ? 30 : num(m, "refitEveryDays", "model", 1, 3650);
+  const paths = m.paths === undefined ? 2000 : num(m, "paths", "model", 100, 1_000_000, { int: true });
+  const modelSpec: ModelSpec = {
+    name: m.name as ModelName, lambda: Math.pow(decayPerDay, step / DAY),
+    refitEverySteps: Math.max(1, Math.round((refitEveryDays * DAY) / step)), paths,
+  };
 
   const confidence = num(p, "confidence", "", 0.5, 0.9999);
 
@@ -180,7 +186,7 @@ function resolve(raw: unknown): Policy {
     name: p.name,
     ...(p.description !== undefined ? { description: p.description as string } : {}),
     interval: p.interval,
-    model: { name: modelSpec.name, decayPerDay },
+    model: { name: modelSpec.name, decayPerDay, ...(modelSpec.name === "fhs-garch" ? { refitEveryDays, paths } : {}) },
     confidence,
     horizon,
     lookbackDays,

@@ -143,3 +143,29 @@ describe("backtest/model", () => {
     expect(e.esBpsLong).to.be.greaterThan(e.bufferBpsLong);
   });
 });
+
+describe("backtest/model fhs-garch (bot/models' FHS)", () => {
+  it("refiltering a window with the fitted parameters reproduces fitGarch's residuals and next variance", async () => {
+    const { fitGarch } = await import("../../bot/models/index.ts");
+    const { refilterGarch } = await import("../../bot/backtest/model.ts");
+    const s = syntheticSeries(2500, 8, { regimes: [[1200, 1500]] });
+    const r = new Float64Array(s.close.length - 1);
+    for (let i = 1; i < s.close.length; i++) r[i - 1] = Math.log(s.close[i] / s.close[i - 1]);
+    const fit = fitGarch(r, { model: "garch", dist: "t" });
+    const again = refilterGarch(fit, r);
+    expect(again.nextVariance).to.be.closeTo(fit.nextVariance, fit.nextVariance * 1e-9);
+    for (const i of [0, 1, 500, r.length - 1]) expect(again.standardizedResiduals[i]).to.be.closeTo(fit.standardizedResiduals[i], 1e-9);
+  });
+  it("runs behind the BufferModel interface, deterministic for a seed", async () => {
+    const { fhsGarchModel } = await import("../../bot/backtest/model.ts");
+    const s = syntheticSeries(3000, 4);
+    const r = new Float64Array(s.close.length - 1);
+    for (let i = 1; i < s.close.length; i++) r[i - 1] = Math.log(s.close[i] / s.close[i - 1]);
+    const input = { returns: r, horizonSteps: 4, alpha: 0.01, lookback: 2000, stepsPerYear: 8760 };
+    const a = fhsGarchModel({ refitEverySteps: 100, paths: 500 }).estimate(input);
+    const b = fhsGarchModel({ refitEverySteps: 100, paths: 500 }).estimate(input);
+    expect(a).to.deep.equal(b);
+    expect(a.bufferBps).to.equal(Math.max(a.bufferBpsLong, a.bufferBpsShort));
+    expect(a.bufferBps).to.be.within(200, 400); // sigma 0.006, 4 steps: ~2.33 * 1.2% ~ 280 bps
+  });
+});
