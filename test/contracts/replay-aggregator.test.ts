@@ -387,8 +387,8 @@ describe("ReplayAggregator", () => {
       expect(rounds).to.have.length(330);
       expect(rounds[phase5Count - 1].roundId >> PHASE_SHIFT).to.equal(5n);
       expect(rounds[phase5Count].roundId >> PHASE_SHIFT).to.equal(6n);
-      // The first phase-6 round the proxy served after the switch (aggregator round id ~ 770).
-      expect(rounds[phase5Count].roundId & UINT64_MAX).to.be.greaterThan(700n);
+      // The first phase-6 round of 2023-05-08 (00:00:35 UTC) is aggregator round 1206.
+      expect(rounds[phase5Count].roundId).to.equal(proxyRoundId(6n, 1_206n));
 
       for (let i = 0; i < rounds.length; i += 110) {
         const batch = rounds.slice(i, i + 110);
@@ -402,6 +402,10 @@ describe("ReplayAggregator", () => {
         expect(got.roundId >> PHASE_SHIFT).to.equal(r.roundId >> PHASE_SHIFT);
       }
       expect(await served(feed.latestRoundData())).to.deep.equal(asRecorded(rounds[rounds.length - 1]));
+      // Cross-check with the other source: the daily file says the proxy served round 6/1249 at
+      // 1,850.08256 at 2023-05-08 23:59:59 UTC.
+      const sample = await served(feed.getRoundData(proxyRoundId(6n, 1_249n)));
+      expect([sample.answer, sample.updatedAt]).to.deep.equal([185_008_256_000n, BigInt(Date.UTC(2023, 4, 8, 23, 55, 47) / 1000)]);
     });
 
     it("switches from the phase-5 to the phase-6 round id exactly at the first phase-6 update (time mode)", async () => {
