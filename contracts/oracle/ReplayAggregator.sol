@@ -137,6 +137,11 @@ contract ReplayAggregator is AggregatorV3Interface, Ownable {
         return _rounds.length;
     }
 
+    /// @notice Id of the last loaded round (0 when none): the next batch must start above it.
+    function lastLoadedRoundId() external view returns (uint80) {
+        return _rounds.length == 0 ? 0 : _rounds[_rounds.length - 1].roundId;
+    }
+
     function visibleCount() external view returns (uint256) {
         return _visibleCount();
     }
