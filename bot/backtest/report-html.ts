@@ -46,7 +46,8 @@ function chart(title: string, lines: Line[], dots: Dots[] = [], opts: { log?: bo
   }
   for (let k = 0; k <= 6; k++) {
     const xv = x0 + ((x1 - x0) * k) / 6;
-    parts.push(`<text x="${px(xv).toFixed(1)}" y="${H - 8}" text-anchor="middle" font-size="11">${isoDay(xv)}</text>`);
+    const anchor = k === 0 ? "start" : k === 6 ? "end" : "middle";
+    parts.push(`<text x="${px(xv).toFixed(1)}" y="${H - 8}" text-anchor="${anchor}" font-size="11">${isoDay(xv)}</text>`);
   }
   for (const s of lines) {
     const n = s.xs.length;
