@@ -222,8 +222,12 @@ contract DemoMarginProtocol is ReentrancyGuard {
     function _equity(Position storage position, uint256 price) private view returns (int256) {
         // Prices are below 2^128 and sizes below 2^128 in any sane market: the product fits.
         int256 move = int256(price) - int256(position.entryPrice);
-        int256 pnl = int256(position.sizeBase) * move / int256(_priceScale);
-        if (!position.isLong) pnl = -pnl;
+        if (!position.isLong) move = -move;
+        int256 product = int256(position.sizeBase) * move;
+        int256 pnl = product / int256(_priceScale);
+        // Solidity truncates toward zero; a loss is rounded away from zero instead, in the
+        // protocol's favour.
+        if (product < 0 && product % int256(_priceScale) != 0) pnl -= 1;
         return int256(position.collateral) + pnl;
     }
 
