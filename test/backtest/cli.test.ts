@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { command as backtest } from "../../bot/commands/backtest.ts";
+import { command as sweep } from "../../bot/commands/sweep.ts";
 import { isRiskkeeperError } from "../../bot/errors.ts";
 import { syntheticSeries } from "./synthetic.ts";
 
@@ -85,5 +86,22 @@ describe("cli backtest", () => {
     } catch (e) {
       expect(isRiskkeeperError(e, "CLI_USAGE")).to.equal(true);
     }
+  });
+
+  it("sweep ranks a grid on 2 workers and says where each point breaks", async () => {
+    const grid = path.join(dir, "grid.json");
+    writeFileSync(grid, JSON.stringify({ base: "policy.json", grid: { "rule.maxStep": [50, 150], "rule.max": [5000, 50] } }));
+    const c = capture();
+    expect(await sweep.run(["--input", csv, "--grid", grid, "--workers", "2", "--json"], c.io)).to.equal(0);
+    const r = JSON.parse(c.out.join(""));
+    expect(r.points).to.equal(4);
+    expect(r.workers).to.equal(2);
+    expect(r.ranked).to.have.length(4);
+    // max 50 < min 100: inverted bounds, reported as where those points break, ranked last
+    expect(r.ranked.slice(2).every((o: any) => /POLICY_INVALID.*inverted/.test(o.fails[0]))).to.equal(true);
+    expect(r.ranked[0].meanBufferBps).to.be.a("number");
+    const text = capture();
+    expect(await sweep.run(["--input", csv, "--grid", grid, "--workers", "1"], text.io)).to.equal(0);
+    expect(text.out.join("")).to.match(/4 points on 1 worker/);
   });
 });
