@@ -3,8 +3,8 @@
 //
 // Per (market, parameter) the steward holds { min, max, maxStep, stepKind, minDelaySeconds }.
 // Check order (contracts/RiskParameterSteward.sol _checkShape + _checkKeeperUpdate), first failure wins:
-//   shape: unknown parameter id (>= 12), duplicate parameter
-//   -> market frozen
+//   shape: empty update, missing evidence hash, then per entry unknown parameter id (>= 12), duplicate
+//   -> steward frozen -> unknown market -> market frozen
 //   -> per parameter: not configured (no bounds) -> range [min, max] (inclusive) -> no-op (new == old)
 //      -> step (absolute | relative; relative from 0 is rejected) -> delay (skipped for a parameter
 //      never updated, lastUpdatedAt == 0)
@@ -54,7 +54,12 @@ export interface StewardParameterState {
 }
 
 export interface StewardMarketState {
+  /** Market frozen by the guardian. */
   frozen: boolean;
+  /** Whole steward frozen (default false). */
+  stewardFrozen?: boolean;
+  /** Market created on the steward (default true). */
+  exists?: boolean;
   /** Keyed by parameter id. A parameter without bounds is unknown to the steward. */
   bounds: ReadonlyMap<number, StewardBounds>;
   /** Keyed by parameter id. A parameter never set has value 0 and lastUpdatedAt 0. */
@@ -67,9 +72,13 @@ export interface StewardUpdate {
 }
 
 export type StewardErrorName =
-  | "UnknownParameter"
-  | "DuplicateParameter"
-  | "MarketFrozen"
+  | "EmptyUpdate"
+  | "MissingEvidence"
+  | "UnknownParam"
+  | "DuplicateParam"
+  | "IsFrozen"
+  | "UnknownMarket"
+  | "MarketIsFrozen"
   | "ParamNotConfigured"
   | "NoChange"
   | "ValueOutOfRange"
@@ -80,7 +89,7 @@ export type StewardErrorName =
 
 export interface StewardViolation {
   error: StewardErrorName;
-  /** Parameter id the violation is about (undefined for MarketFrozen on an empty update). */
+  /** Parameter id the violation is about (undefined for checks about the whole update or market). */
   parameter: number | undefined;
   message: string;
 }
@@ -111,7 +120,8 @@ export function checkParameterBounds(
   state: StewardParameterState,
   bounds: StewardBounds,
   value: bigint,
-  now: bigint,
+  /** Undefined skips the delay (queueUpdate judges it at execution). */
+  now: bigint | undefined,
 ): StewardViolation | undefined {
   const name = parameterName(parameter) ?? `#${parameter}`;
   if (value < bounds.min || value > bounds.max) {
@@ -131,7 +141,7 @@ export function checkParameterBounds(
   } else if (delta > bounds.maxStep) {
     return { error: "StepTooLarge", parameter, message: `${name}: |${value} - ${state.value}| = ${delta} exceeds maxStep ${bounds.maxStep}` };
   }
-  if (state.lastUpdatedAt !== 0n && now < state.lastUpdatedAt + bounds.minDelaySeconds) {
+  if (now !== undefined && state.lastUpdatedAt !== 0n && now < state.lastUpdatedAt + bounds.minDelaySeconds) {
     return {
       error: "UpdateTooSoon",
       parameter,
@@ -139,6 +149,13 @@ export function checkParameterBounds(
     };
   }
   return undefined;
+}
+
+export interface StewardCheckOptions {
+  /** The evidence hash sent with the update (0x + 64 hex); a zero hash is rejected. Unchecked when absent. */
+  evidenceHash?: string;
+  /** false for queueUpdate, which judges the delay at execution (default true, as updateParams). */
+  checkDelay?: boolean;
 }
 
 /**
@@ -153,19 +170,26 @@ export function checkStewardUpdate(
   market: StewardMarketState,
   updates: readonly StewardUpdate[],
   now: bigint,
+  options: StewardCheckOptions = {},
 ): StewardViolation | undefined {
+  if (updates.length === 0) return { error: "EmptyUpdate", parameter: undefined, message: "no parameter to update" };
+  if (options.evidenceHash !== undefined && /^0x0*$/i.test(options.evidenceHash)) {
+    return { error: "MissingEvidence", parameter: undefined, message: "evidence hash is zero" };
+  }
   const seen = new Set<number>();
   for (const u of updates) {
     if (!Number.isInteger(u.parameter) || u.parameter < 0 || u.parameter >= PARAMETER_NAMES.length) {
-      return { error: "UnknownParameter", parameter: u.parameter, message: `parameter id ${u.parameter} is not one of 0..${PARAMETER_NAMES.length - 1}` };
+      return { error: "UnknownParam", parameter: u.parameter, message: `parameter id ${u.parameter} is not one of 0..${PARAMETER_NAMES.length - 1}` };
     }
     if (seen.has(u.parameter)) {
-      return { error: "DuplicateParameter", parameter: u.parameter, message: `parameter ${parameterName(u.parameter)} appears twice` };
+      return { error: "DuplicateParam", parameter: u.parameter, message: `parameter ${parameterName(u.parameter)} appears twice` };
     }
     seen.add(u.parameter);
   }
+  if (market.stewardFrozen) return { error: "IsFrozen", parameter: undefined, message: "the steward is frozen" };
+  if (market.exists === false) return { error: "UnknownMarket", parameter: undefined, message: "market does not exist" };
   if (market.frozen) {
-    return { error: "MarketFrozen", parameter: updates[0]?.parameter, message: "market is frozen" };
+    return { error: "MarketIsFrozen", parameter: updates[0]?.parameter, message: "market is frozen" };
   }
   const after = new Map<number, bigint>();
   for (const u of updates) {
@@ -174,7 +198,7 @@ export function checkStewardUpdate(
       return { error: "ParamNotConfigured", parameter: u.parameter, message: `parameter ${parameterName(u.parameter)} has no bounds in this market` };
     }
     const state = market.params.get(u.parameter) ?? ZERO_STATE;
-    const violation = checkParameterBounds(u.parameter, state, bounds, u.value, now);
+    const violation = checkParameterBounds(u.parameter, state, bounds, u.value, options.checkDelay === false ? undefined : now);
     if (violation) return violation;
     after.set(u.parameter, u.value);
   }

@@ -26,9 +26,12 @@ const later = T0 + 86400n;
 describe("rules/bounds checkStewardUpdate", () => {
   const cases: { name: string; m?: Partial<StewardMarketState>; u: { parameter: number; value: bigint }[]; now?: bigint; expected: string | undefined }[] = [
     { name: "accepts a step of exactly maxStep after exactly minDelay", u: [{ parameter: MM, value: 800n }], expected: undefined },
-    { name: "unknown parameter id before the freeze (shape check)", m: { frozen: true }, u: [{ parameter: 12, value: 1n }], expected: "UnknownParameter" },
-    { name: "duplicate parameter", u: [{ parameter: MM, value: 700n }, { parameter: MM, value: 700n }], expected: "DuplicateParameter" },
-    { name: "frozen market before the bounds", m: { frozen: true }, u: [{ parameter: 5, value: 1n }], expected: "MarketFrozen" },
+    { name: "empty update", u: [], expected: "EmptyUpdate" },
+    { name: "unknown parameter id before the freeze (shape check)", m: { frozen: true, stewardFrozen: true }, u: [{ parameter: 12, value: 1n }], expected: "UnknownParam" },
+    { name: "duplicate parameter", u: [{ parameter: MM, value: 700n }, { parameter: MM, value: 700n }], expected: "DuplicateParam" },
+    { name: "steward frozen before the market", m: { frozen: true, stewardFrozen: true }, u: [{ parameter: 5, value: 1n }], expected: "IsFrozen" },
+    { name: "unknown market", m: { exists: false, frozen: true }, u: [{ parameter: MM, value: 700n }], expected: "UnknownMarket" },
+    { name: "frozen market before the bounds", m: { frozen: true }, u: [{ parameter: 5, value: 1n }], expected: "MarketIsFrozen" },
     { name: "parameter without bounds in this market", u: [{ parameter: 5, value: 1n }], expected: "ParamNotConfigured" },
     { name: "range is inclusive at max", u: [{ parameter: IM, value: 1200n }], expected: undefined },
     { name: "above max", m: { params: new Map([[MM, { value: 4900n, lastUpdatedAt: T0 }], [IM, { value: 5000n, lastUpdatedAt: T0 }]]) }, u: [{ parameter: MM, value: 5001n }], expected: "ValueOutOfRange" },
@@ -55,6 +58,11 @@ describe("rules/bounds checkStewardUpdate", () => {
       expect(v?.error).to.equal(c.expected, v?.message);
     });
   }
+  it("a zero evidence hash is refused first; queueUpdate skips the delay", () => {
+    expect(checkStewardUpdate(market({ frozen: true }), [{ parameter: MM, value: 700n }], later, { evidenceHash: "0x" + "0".repeat(64) })?.error).to.equal("MissingEvidence");
+    expect(checkStewardUpdate(market(), [{ parameter: MM, value: 700n }], T0, { evidenceHash: "0x" + "ab".repeat(32) })?.error).to.equal("UpdateTooSoon");
+    expect(checkStewardUpdate(market(), [{ parameter: MM, value: 700n }], T0, { checkDelay: false })).to.equal(undefined);
+  });
   it("maxStepFrom mirrors both step kinds", () => {
     expect(maxStepFrom(600n, { maxStep: 200n, stepKind: "absolute" })).to.equal(200n);
     expect(maxStepFrom(-800_000n, { maxStep: 2500n, stepKind: "relative" })).to.equal(200_000n);
