@@ -16,6 +16,8 @@ if (!index) {
 const dir = path.dirname(index);
 const files = readdirSync(dir).filter((f) => f.startsWith("deribit_options_snapshot_")).sort();
 const median = (x: number[]) => { const s = [...x].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]); };
+const enforce = process.argv.includes("--enforce-butterfly");
+console.log(enforce ? "(butterfly enforced by penalty where the plain fit breaks it)" : "(plain fit; pass --enforce-butterfly for the penalised refit)");
 const all: { rmse: number; bfly: boolean }[] = [];
 let totalCalendar = 0, totalMs = 0, totalSkipped = 0;
 console.log(`${"snapshot".padEnd(17)} ${"cur".padEnd(4)} ${"slices".padStart(6)} ${"skip".padStart(4)} ${"med rmse".padStart(9)} ${"worst".padStart(7)} ${"bfly-free".padStart(9)} ${"cal viol".padStart(8)} ${"ms/slice".padStart(9)}`);
@@ -23,7 +25,7 @@ for (const file of files) {
   const byCur = quotesFromTable(readCsv(path.join(dir, file)));
   for (const [cur, quotes] of [...byCur.entries()].sort()) {
     const t0 = performance.now();
-    const smile = fitSmile(quotes);
+    const smile = fitSmile(quotes, { enforceButterfly: enforce });
     const ms = performance.now() - t0;
     const rmse = smile.slices.map((s) => s.rmseVolPoints);
     const free = smile.slices.filter((s) => s.butterflyFree).length;

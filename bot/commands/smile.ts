@@ -5,7 +5,8 @@ import { fitSmile, type OptionQuote, type SmileFit, type SmileWeighting } from "
 import { readCsv } from "./calibrate.ts";
 import type { Command } from "./types.ts";
 
-const USAGE = `riskkeeper smile --input CHAIN.csv [--currency BTC|ETH] [--weights vega|spread|equal] [--include-no-bid] [--json]
+const USAGE = `riskkeeper smile --input CHAIN.csv [--currency BTC|ETH] [--weights vega|spread|equal] [--include-no-bid]
+                 [--enforce-butterfly] [--json]
 
   CSV columns (Deribit snapshot names, or the short names in brackets):
     strike, option_type [type] (call/put or C/P), expiry_datetime [expiry],
@@ -13,7 +14,8 @@ const USAGE = `riskkeeper smile --input CHAIN.csv [--currency BTC|ETH] [--weight
     implied_volatility [iv] (decimal) — or, without it, price in forward units [price] or
     mark_price in coin units (Deribit inverse options, multiplied by underlying), inverted with Black-76;
     optional: currency, bid_price (options with an empty bid are left out), bid_ask_spread.
-  --weights   vega (default), spread (1/vol-spread²) or equal.`;
+  --weights   vega (default), spread (1/vol-spread²) or equal.
+  --enforce-butterfly   refit slices that break g(k) ≥ 0 with a penalty (arbitrage-free, slightly worse fit).`;
 
 type Table = ReturnType<typeof readCsv>;
 
@@ -92,7 +94,7 @@ export const command: Command = {
   summary: "fit raw SVI to each expiry of an option chain and check butterfly/calendar arbitrage",
   usage: USAGE,
   async run(argv, io) {
-    let input: string | undefined, currency: string | undefined, json = false, includeNoBid = false;
+    let input: string | undefined, currency: string | undefined, json = false, includeNoBid = false, enforceButterfly = false;
     let weighting: SmileWeighting = "vega";
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
@@ -105,13 +107,14 @@ export const command: Command = {
       else if (a === "--currency") currency = value();
       else if (a === "--weights") weighting = value() as SmileWeighting;
       else if (a === "--include-no-bid") includeNoBid = true;
+      else if (a === "--enforce-butterfly") enforceButterfly = true;
       else if (a === "--json") json = true;
       else throw new RiskkeeperError("CLI_USAGE", `unknown option ${a}\n\n${USAGE}`, { input: a });
     }
     if (!input) throw new RiskkeeperError("CLI_USAGE", `--input is required\n\n${USAGE}`, { input: "--input" });
     if (!["vega", "spread", "equal"].includes(weighting)) throw new RiskkeeperError("CLI_USAGE", `--weights must be vega, spread or equal, got ${weighting}`, { input: "--weights" });
     const byCurrency = quotesFromTable(readCsv(input), currency);
-    const reports = [...byCurrency.entries()].map(([cur, quotes]) => smileReport(cur, fitSmile(quotes, { weighting, includeNoBid })));
+    const reports = [...byCurrency.entries()].map(([cur, quotes]) => smileReport(cur, fitSmile(quotes, { weighting, includeNoBid, enforceButterfly })));
     const merged = {
       slices: reports.flatMap((r) => r.slices),
       skipped: reports.flatMap((r) => r.skipped),

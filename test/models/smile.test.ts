@@ -57,6 +57,10 @@ describe("models/smile: SVI", () => {
     expect(fit.rmseVolPoints).to.be.lessThan(0.05);
     expect(fit.butterflyFree).to.equal(false);
     expect(fit.minG).to.be.lessThan(0);
+    // On request, the penalised refit removes the arbitrage at a small cost in fit error.
+    const fixed = fitSviSlice({ T, k: strikesK.map((k) => k + 0.4), iv: strikesK.map((k) => sviImpliedVol(vogt, T, k + 0.4)), enforceButterfly: true });
+    expect(fixed.butterflyFree).to.equal(true);
+    expect(fixed.rmseVolPoints).to.be.lessThan(2);
   });
 
   it("flags a calendar violation (longer expiry with less total variance)", () => {

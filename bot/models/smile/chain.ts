@@ -44,7 +44,8 @@ export interface SmileFit {
  * smile.slices.map((s) => [s.expiry, s.atmVol, s.butterflyFree]);
  */
 export function fitSmile(
-  quotes: readonly OptionQuote[], options: { weighting?: SmileWeighting; minT?: number; includeNoBid?: boolean } = {},
+  quotes: readonly OptionQuote[],
+  options: { weighting?: SmileWeighting; minT?: number; includeNoBid?: boolean; enforceButterfly?: boolean } = {},
 ): SmileFit {
   const weighting = options.weighting ?? "vega";
   assertInput(["vega", "spread", "equal"].includes(weighting), `must be vega, spread or equal, got ${weighting}`, "weighting", "MODEL_INPUT");
@@ -87,7 +88,7 @@ export function fitSmile(
       wt.push(weight);
     }
     if (k.length < MIN_QUOTES_PER_SLICE) { skipped.push({ expiry, n: k.length, reason: `fewer than ${MIN_QUOTES_PER_SLICE} usable quotes` }); continue; }
-    const fit = fitSviSlice({ T, k, iv, weights: wt });
+    const fit = fitSviSlice({ T, k, iv, weights: wt, enforceButterfly: options.enforceButterfly });
     slices.push(Object.freeze({ ...fit, expiry, forward }));
   }
   const calendar = calendarCheck(slices).map((v) => Object.freeze({

@@ -26,6 +26,11 @@ export interface SliceQuotes {
   iv: ArrayLike<number>;
   /** Non-negative fit weights (e.g. vega, or 1/spread²); default equal. */
   weights?: ArrayLike<number>;
+  /**
+   * When the unconstrained fit breaks the butterfly condition, refit with a penalty on negative g(k)
+   * over the check grid (trading some fit error for an arbitrage-free slice). Default false.
+   */
+  enforceButterfly?: boolean;
 }
 
 export interface SviFit {
@@ -240,14 +245,33 @@ export function fitSviSlice(q: SliceQuotes): SviFit {
   };
   const x0 = [p2.a, Math.log(Math.max(p2.b, 1e-8)), Math.atanh(Math.max(-0.999, Math.min(0.999, p2.rho))), p2.m, Math.log(p2.sigma)];
   const stage3 = nelderMead(polish, x0, { maxEvaluations: 1500, tolerance: 1e-14, restarts: 1 });
-  const params = Object.freeze(stage3.f <= volErr(p2) ? unpack(stage3.x) : p2);
+  let params: SviParams = Object.freeze(stage3.f <= volErr(p2) ? unpack(stage3.x) : p2);
+  const gMin = kMin - 0.5 * span, gMax = kMax + 0.5 * span;
+  if (q.enforceButterfly === true && butterflyCheck(params, gMin, gMax).minG < 0) {
+    // Stage 4: the same polish plus a heavy penalty on negative g over the check grid.
+    const penalised = (x: number[]): number => {
+      const base = polish(x);
+      if (!Number.isFinite(base)) return base;
+      const p = unpack(x);
+      let pen = 0;
+      for (let i = 0; i < 201; i++) {
+        const g = sviG(p, gMin + ((gMax - gMin) * i) / 200);
+        if (g < 1e-6) pen += Number.isFinite(g) ? 10 * (1e-6 - g) : 1e6; // linear: small violations still cost
+      }
+      return base + pen;
+    };
+    const cur = [params.a, Math.log(Math.max(params.b, 1e-8)), Math.atanh(Math.max(-0.999, Math.min(0.999, params.rho))), params.m, Math.log(params.sigma)];
+    const stage4 = nelderMead(penalised, cur, { maxEvaluations: 3000, tolerance: 1e-14, restarts: 2 });
+    const candidate = unpack(stage4.x);
+    if (butterflyCheck(candidate, gMin, gMax).minG >= butterflyCheck(params, gMin, gMax).minG) params = Object.freeze(candidate);
+  }
   let se = 0, maxErr = 0;
   for (let i = 0; i < n; i++) {
     const e = Math.abs(sviImpliedVol(params, T, k[i]) - iv[i]);
     se += e * e;
     maxErr = Math.max(maxErr, e);
   }
-  const check = butterflyCheck(params, kMin - 0.5 * span, kMax + 0.5 * span);
+  const check = butterflyCheck(params, gMin, gMax);
   const [w0, w1, w2] = sviDerivatives(params, 0);
   const sq = Math.sqrt(w0 * T);
   return Object.freeze({
