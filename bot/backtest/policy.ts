@@ -13,6 +13,7 @@
 // the tested buffer, because spot data cannot show the oracle's lag.
 import { RiskkeeperError } from "../errors.ts";
 import { deriveHorizonSeconds } from "../models/index.ts";
+import { resolveStressConfig, type StressConfigInput } from "../signals/index.ts";
 import type { ParameterName } from "../rules/bounds.ts";
 import { validateRuleBounds, type RuleBounds } from "../rules/rule.ts";
 import { MODEL_NAMES, type ModelName, type ModelSpec } from "./model.ts";
@@ -36,7 +37,16 @@ export interface PolicyFile {
   horizon: HorizonInputs;
   lookbackDays: number;
   recalibrationSeconds: number;
-  stress: { fastHalfLifeHours: number; slowLookbackDays: number; elevated: number; stressed: number; critical: number };
+  /**
+   * source "signals": the bot/signals stress snapshot (the live keeper's signal; `signals` is its
+   * config, defaults when absent). source "vol-ratio": the local fast/slow volatility ratio with the
+   * other keys.
+   */
+  stress: {
+    source: "signals" | "vol-ratio";
+    signals?: StressConfigInput;
+    fastHalfLifeHours: number; slowLookbackDays: number; elevated: number; stressed: number; critical: number;
+  };
   rule: RuleBounds & { parameter: ParameterName };
 }
 
@@ -94,6 +104,10 @@ function num(o: Record<string, unknown>, k: string, prefix: string, lo: number, 
   if (opts.int && !Number.isSafeInteger(v)) fail(`expected an integer, got ${v}`, key);
   if (v > hi || (opts.openLo ? v <= lo : v < lo)) fail(`expected a value in ${opts.openLo ? "(" : "["}${lo}, ${hi}], got ${v}`, key);
   return v;
+}
+
+function optNum(o: Record<string, unknown>, k: string, dflt: number, source: unknown, read: (o: Record<string, unknown>, k: string) => number): number {
+  return o[k] === undefined && source === "signals" ? dflt : read(o, k);
 }
 
 /**
@@ -158,13 +172,27 @@ function resolve(raw: unknown): Policy {
   if (recalibrationSeconds % step !== 0) fail(`must be a multiple of the data interval (${step}s)`, "recalibrationSeconds");
 
   const s = obj(p.stress, "stress");
-  onlyKeys(s, ["fastHalfLifeHours", "slowLookbackDays", "elevated", "stressed", "critical"], "stress");
+  onlyKeys(s, ["source", "signals", "fastHalfLifeHours", "slowLookbackDays", "elevated", "stressed", "critical"], "stress");
+  const source = s.source ?? "vol-ratio";
+  if (source !== "signals" && source !== "vol-ratio") fail(`expected "signals" or "vol-ratio", got ${JSON.stringify(s.source)}`, "stress.source");
+  let signals: StressConfigInput | undefined;
+  if (s.signals !== undefined) {
+    signals = obj(s.signals, "stress.signals") as StressConfigInput;
+    try {
+      resolveStressConfig(signals);
+    } catch (e) {
+      fail(`invalid bot/signals stress config: ${(e as Error).message}`, "stress.signals");
+    }
+  }
   const stress = {
-    fastHalfLifeHours: num(s, "fastHalfLifeHours", "stress", 0, 24 * 365, { openLo: true }),
-    slowLookbackDays: num(s, "slowLookbackDays", "stress", 1, 36500),
-    elevated: num(s, "elevated", "stress", 1, 100),
-    stressed: num(s, "stressed", "stress", 1, 100),
-    critical: num(s, "critical", "stress", 1, 100),
+    source: source as "signals" | "vol-ratio",
+    ...(signals ? { signals } : {}),
+    // vol-ratio settings: required for that source, defaults otherwise (unused)
+    fastHalfLifeHours: optNum(s, "fastHalfLifeHours", 24, source, (o, k) => num(o, k, "stress", 0, 24 * 365, { openLo: true })),
+    slowLookbackDays: optNum(s, "slowLookbackDays", 365, source, (o, k) => num(o, k, "stress", 1, 36500)),
+    elevated: optNum(s, "elevated", 1.5, source, (o, k) => num(o, k, "stress", 1, 100)),
+    stressed: optNum(s, "stressed", 2, source, (o, k) => num(o, k, "stress", 1, 100)),
+    critical: optNum(s, "critical", 3, source, (o, k) => num(o, k, "stress", 1, 100)),
   };
   if (!(stress.elevated < stress.stressed && stress.stressed < stress.critical)) {
     fail(`thresholds must rise: elevated ${stress.elevated} < stressed ${stress.stressed} < critical ${stress.critical}`, "stress");

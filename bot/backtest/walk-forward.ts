@@ -27,12 +27,16 @@ import {
 import { createBufferModel, type BufferModel } from "./model.ts";
 import { validatePolicyForData, type Policy } from "./policy.ts";
 import { assessStress } from "./stress.ts";
+import type { PriceSeries as LoadedPriceSeries } from "../data/index.ts";
+import { stressSnapshot } from "../signals/index.ts";
 
 export interface PriceSeries {
   /** Unix seconds of each close, on a regular grid of `intervalSeconds`. */
   time: Float64Array;
   close: Float64Array;
   intervalSeconds: number;
+  /** The series as loaded by bot/data (OHLC, gaps not filled), for the bot/signals stress snapshot. */
+  raw?: LoadedPriceSeries;
 }
 
 /**
@@ -98,6 +102,11 @@ export function schedule(policy: Policy, n: number, model: BufferModel): { first
   return { first, count };
 }
 
+function signalsStress(raw: LoadedPriceSeries, at: number, policy: Policy): { level: StressLevel; ratio: number } {
+  const snap = stressSnapshot({ prices: raw }, at, policy.stress.signals ?? {});
+  return { level: snap.level, ratio: snap.metrics.realisedVol.ratio ?? Number.NaN };
+}
+
 /** Phase 1: the model and the stress signal at each recalibration, each on data up to then only. */
 export function calibrate(series: PriceSeries, policy: Policy, model: BufferModel, onProgress?: ProgressFn): Calibration {
   const returns = logReturns(series.close);
@@ -111,11 +120,18 @@ export function calibrate(series: PriceSeries, policy: Policy, model: BufferMode
     stress: new Array<StressLevel>(count), stressRatio: new Float64Array(count), tails: new Array<Float64Array>(count),
   };
   const every = Math.max(1, Math.floor(count / 50));
+  const signals = policy.stress.source === "signals";
+  const raw = series.raw;
+  if (signals && !raw) {
+    throw new RiskkeeperError("INPUT_INVALID", `policy "${policy.name}" takes its stress level from bot/signals, which needs the loaded price series (PriceSeries.raw)`, { input: "series.raw" });
+  }
+  // A bar stamped with its open time is known at its end: the snapshot is taken when close[t] is known.
+  const lag = raw?.barTime === "open" ? raw.intervalSeconds : 0;
   for (let j = 0; j < count; j++) {
     const t = first + j * policy.cadenceSteps;
     const history = returns.subarray(0, t);
     const est = model.estimate({ returns: history, horizonSteps: policy.horizonSteps, alpha: policy.alpha, lookback: policy.lookbackSteps, stepsPerYear: policy.stepsPerYear });
-    const st = assessStress(history, policy.stressSettings);
+    const st = signals ? signalsStress(raw!, series.time[t] + lag, policy) : assessStress(history, policy.stressSettings);
     cal.index[j] = t;
     cal.bufferLong[j] = est.bufferBpsLong;
     cal.bufferShort[j] = est.bufferBpsShort;

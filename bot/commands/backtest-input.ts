@@ -60,7 +60,7 @@ export function defaultPolicyFile(intervalSeconds: number): string {
 export async function loadSeries(file: string, resample?: string): Promise<PriceSeries> {
   const resampleSeconds = resample ? parseInterval(resample, "--resample") : undefined;
   const { series } = await loadPrices(file, resampleSeconds ? { resampleSeconds, fill: "forward" } : {});
-  return regularGrid(series.t, series.close, series.intervalSeconds, file);
+  return { ...regularGrid(series.t, series.close, series.intervalSeconds, file), raw: series };
 }
 
 /** Writes a progress line on stderr, in place, only when stderr is a terminal. */

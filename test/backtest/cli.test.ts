@@ -34,7 +34,7 @@ describe("cli backtest", () => {
     writeFileSync(csv, rows.join("\n") + "\n");
     const p = JSON.parse(readFileSync(path.join(policies, "default-1h.json"), "utf8"));
     policyFile = path.join(dir, "policy.json");
-    writeFileSync(policyFile, JSON.stringify({ ...p, name: "small", lookbackDays: 60, stress: { ...p.stress, slowLookbackDays: 60 } }));
+    writeFileSync(policyFile, JSON.stringify({ ...p, name: "small", lookbackDays: 60 }));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -57,7 +57,9 @@ describe("backtest/policy", () => {
     refused({ ...base(), confidence: 1.2 }, "confidence");
     refused({ ...base(), interval: "2h" }, "interval");
     refused({ ...base(), recalibrationSeconds: 5000 }, "recalibrationSeconds");
-    refused({ ...base(), stress: { ...base().stress, stressed: 1.1 } }, "stress");
+    refused({ ...base(), stress: { source: "vol-ratio", fastHalfLifeHours: 24, slowLookbackDays: 365, elevated: 1.5, stressed: 1.1, critical: 3 } }, "stress");
+    refused({ ...base(), stress: { source: "vol-ratio" } }, "stress.fastHalfLifeHours");
+    refused({ ...base(), stress: { source: "weather" } }, "stress.source");
     refused({ ...base(), rule: { ...base().rule, parameter: "volAnnualPpm" } }, "rule.parameter");
     refused({ ...base(), rule: { ...base().rule, floors: { ...base().rule.floors, stressBufferFraction: -1 } } }, "rule.floors.stressBufferFraction");
   });

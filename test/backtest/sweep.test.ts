@@ -11,7 +11,7 @@ import { syntheticSeries } from "./synthetic.ts";
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "policies");
 const base = () => {
   const p = JSON.parse(readFileSync(path.join(dir, "default-1h.json"), "utf8"));
-  return { ...p, lookbackDays: 60, stress: { ...p.stress, slowLookbackDays: 60 } };
+  return { ...p, lookbackDays: 60 };
 };
 
 describe("backtest/sweep", () => {

@@ -27,5 +27,10 @@ export function syntheticSeries(n: number, seed: number, opts: { calm?: number; 
     time[i] = 1_600_000_000 - (1_600_000_000 % 3600) + i * 3600;
     close[i] = p;
   }
-  return { time, close, intervalSeconds: 3600 };
+  // The same closes as bot/data would load them (a price-only series), for the bot/signals snapshot.
+  const raw = {
+    kind: "price" as const, intervalSeconds: 3600, barTime: "point" as const, t: time, open: close, high: close, low: close, close,
+    volume: new Float64Array(n).fill(Number.NaN), line: Float64Array.from({ length: n }, (_, i) => i + 2),
+  };
+  return { time, close, intervalSeconds: 3600, raw };
 }

@@ -14,11 +14,16 @@ const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..
 
 function smallPolicy(overrides: Record<string, unknown> = {}): Policy {
   const p = JSON.parse(readFileSync(path.join(dir, "default-1h.json"), "utf8"));
-  return validatePolicy({ ...p, name: "test-1h", lookbackDays: 60, stress: { ...p.stress, slowLookbackDays: 60 }, ...overrides }, "test");
+  return validatePolicy({ ...p, name: "test-1h", lookbackDays: 60, ...overrides }, "test");
 }
 
 function truncate(s: PriceSeries, n: number): PriceSeries {
-  return { time: s.time.slice(0, n), close: s.close.slice(0, n), intervalSeconds: s.intervalSeconds };
+  const r = s.raw!;
+  const cut = (a: Float64Array) => a.slice(0, n);
+  return {
+    time: cut(s.time), close: cut(s.close), intervalSeconds: s.intervalSeconds,
+    raw: { ...r, t: cut(r.t), open: cut(r.open), high: cut(r.high), low: cut(r.low), close: cut(r.close), volume: cut(r.volume), line: cut(r.line) },
+  };
 }
 
 describe("backtest/walk-forward", () => {
@@ -33,7 +38,8 @@ describe("backtest/walk-forward", () => {
     expect(part.refits).to.deep.equal(full.refits.slice(0, part.refits.length));
     expect(part.series).to.deep.equal(full.series.slice(0, part.series.length));
     // and a change to the future only (after the cut) leaves them identical too
-    const changed = { ...series, close: series.close.map((c, i) => (i >= cut ? c * 1.5 : c)) };
+    const future = series.close.map((c, i) => (i >= cut ? c * 1.5 : c));
+    const changed = { ...series, close: future, raw: { ...series.raw!, close: future, open: future, high: future, low: future } };
     const other = runWalkForward(changed, policy, { z2Simulations: 200 });
     const lastBefore = part.refits.length - 1;
     expect(other.refits.slice(0, lastBefore)).to.deep.equal(full.refits.slice(0, lastBefore));
@@ -103,6 +109,13 @@ describe("backtest/walk-forward", () => {
     expect(full.kupiec.pValue).to.be.a("number");
     expect(full.christoffersen.pValue).to.be.a("number");
     expect(full.series[0]).to.include.keys("t", "bufferBps", "breach");
+  });
+
+  it("the local vol-ratio stress source needs no loaded series; signals does", () => {
+    const bare = { time: series.time, close: series.close, intervalSeconds: 3600 };
+    const local = smallPolicy({ stress: { source: "vol-ratio", fastHalfLifeHours: 24, slowLookbackDays: 60, elevated: 1.5, stressed: 2, critical: 3 } });
+    expect(runWalkForward(bare, local, { z2Simulations: 0 }).refits.some((r) => r.stress !== "calm")).to.equal(true);
+    expect(() => runWalkForward(bare, policy)).to.throw(/bot\/signals/);
   });
 
   it("regularGrid forward-fills gaps and refuses bad rows", () => {
