@@ -1,5 +1,6 @@
 // `riskkeeper sweep`: a grid over rule bounds and model choices, spread over worker threads,
 // ranked by coverage then cost, with where each point breaks.
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -59,7 +60,7 @@ export const command: Command = {
     let baseFile: string;
     if (typeof grid.base === "string") {
       const near = path.resolve(path.dirname(args.grid), grid.base);
-      baseFile = (await import("node:fs")).existsSync(near) ? near : path.join(POLICIES_DIR, grid.base);
+      baseFile = existsSync(near) ? near : path.join(POLICIES_DIR, grid.base);
     } else baseFile = defaultPolicyFile(series.intervalSeconds);
     const base = readJson(baseFile);
     validatePolicy(base, baseFile);
