@@ -16,7 +16,7 @@
 //      would need (value and which bound).
 // The value returned always passes the steward's own check (bot/rules/bounds.ts); a test holds it to that.
 import { RiskkeeperError } from "../errors.ts";
-import type { StepKind } from "./bounds.ts";
+import type { StepKind, StewardBounds } from "./bounds.ts";
 
 export type StressLevel = "calm" | "elevated" | "stressed" | "critical";
 export const STRESS_LEVELS: readonly StressLevel[] = ["calm", "elevated", "stressed", "critical"];
@@ -125,6 +125,11 @@ export function validateRuleBounds(b: RuleBounds, prefix = "rule"): void {
   if (b.floors.minValue > b.max) fail(`floor ${b.floors.minValue} > max ${b.max}`, `${prefix}.floors.minValue`);
   frac(b.floors.stressedWeight, "floors.stressedWeight", 0, 1, false);
   frac(b.floors.stressBufferFraction, "floors.stressBufferFraction", 0, 1, false);
+}
+
+/** The on-chain bounds a rule's bounds correspond to (what governance sets on the steward). */
+export function toStewardBounds(b: RuleBounds): StewardBounds {
+  return { min: BigInt(b.min), max: BigInt(b.max), maxStep: BigInt(b.maxStep), stepKind: b.stepKind, minDelaySeconds: BigInt(b.minDelaySeconds) };
 }
 
 /** Largest move the steward allows from `current` (number mirror of bounds.ts maxStepFrom). */

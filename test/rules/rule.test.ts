@@ -2,7 +2,7 @@
 // property check that every proposal passes the steward's own bound check.
 import { expect } from "chai";
 import { checkStewardUpdate, PARAMETER_IDS } from "../../bot/rules/bounds.ts";
-import { decideUpdate, effectiveTarget, validateRuleBounds, type RuleBounds, type StressLevel } from "../../bot/rules/rule.ts";
+import { decideUpdate, effectiveTarget, toStewardBounds, validateRuleBounds, type RuleBounds, type StressLevel } from "../../bot/rules/rule.ts";
 import { mulberry32 } from "../../bot/backtest/stats.ts";
 import { isRiskkeeperError } from "../../bot/errors.ts";
 
@@ -91,7 +91,7 @@ describe("rules/rule decideUpdate", () => {
       const p = PARAMETER_IDS.volAnnualPpm;
       const v = checkStewardUpdate({
         frozen: false,
-        bounds: new Map([[p, { min: BigInt(b.min), max: BigInt(b.max), maxStep: BigInt(b.maxStep), stepKind: b.stepKind, minDelaySeconds: BigInt(b.minDelaySeconds) }]]),
+        bounds: new Map([[p, toStewardBounds(b)]]),
         params: new Map([[p, { value: BigInt(current), lastUpdatedAt: BigInt(last) }]]),
       }, [{ parameter: p, value: BigInt(d.value) }], BigInt(T0));
       expect(v, `${JSON.stringify({ current, target, b, d })}`).to.equal(undefined);
