@@ -52,6 +52,15 @@ describe("models/tail: VaR, ES and margin buffers", () => {
       // A fractional horizon rounds up to whole periods (in the protocol's favour).
       expect(historicalVarEs({ returns: series, confidence: 0.99, horizonPeriods: 3.2 }).long).to.deep.equal(r.long);
     });
+    it("takes the horizon in seconds too", () => {
+      const bySeconds = historicalVarEs({ returns: series, confidence: 0.99, horizonSeconds: 4 * 3600, periodSeconds: 3600 });
+      expect(bySeconds).to.deep.equal(historicalVarEs({ returns: series, confidence: 0.99, horizonPeriods: 4 }));
+      const fit = fitGarch(series, { model: "garch", dist: "t" });
+      expect(fhsVarEs({ fit, confidence: 0.99, horizonSeconds: 1800, periodSeconds: 3600 }).long)
+        .to.deep.equal(fhsVarEs({ fit, confidence: 0.99, horizonPeriods: 0.5 }).long);
+      expectModelError(() => historicalVarEs({ returns: series, confidence: 0.99, horizonSeconds: 60 }), /periodSeconds/);
+      expectModelError(() => historicalVarEs({ returns: series, confidence: 0.99 }), /horizonSeconds/);
+    });
     it("matches the normal quantile on a large i.i.d. normal sample", () => {
       const rng = createRng(99);
       const sigma = 0.01;

@@ -8,7 +8,7 @@ import { assertSeed } from "../common/validate.ts";
 import { fitGarch } from "../volatility/fit.ts";
 import { simulatePaths } from "../volatility/simulate.ts";
 import type { VolatilityFit, VolatilitySpec } from "../volatility/spec.ts";
-import { overlappingSums, type TwoSidedVarEs } from "./historical.ts";
+import { overlappingSums, resolveHorizonPeriods, type TwoSidedVarEs } from "./historical.ts";
 import { lossOf, varEs, type VarEs } from "./measures.ts";
 
 export interface FhsVarEsOptions {
@@ -19,7 +19,10 @@ export interface FhsVarEsOptions {
   /** Default { model: "garch", dist: "t" }. */
   spec?: VolatilitySpec;
   confidence: number;
-  horizonPeriods: number;
+  /** Horizon in periods of the returns, or horizonSeconds with periodSeconds. */
+  horizonPeriods?: number;
+  horizonSeconds?: number;
+  periodSeconds?: number;
   /** Simulated paths for multi-period horizons (default 10,000). */
   paths?: number;
   seed?: number;
@@ -43,7 +46,7 @@ export const DEFAULT_FHS_SPEC: VolatilitySpec = Object.freeze({ model: "garch", 
  * fhsVarEs({ returns: hourly, confidence: 0.99, horizonPeriods: 6, seed: 1 }).long.es
  */
 export function fhsVarEs(options: FhsVarEsOptions): FhsResult {
-  const hp = options.horizonPeriods;
+  const hp = resolveHorizonPeriods(options);
   assertInput(Number.isFinite(hp) && hp > 0, `must be a finite number > 0, got ${hp}`, "horizonPeriods", "MODEL_INPUT");
   const seed = options.seed ?? 1;
   assertSeed(seed);

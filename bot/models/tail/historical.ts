@@ -8,8 +8,13 @@ export interface HistoricalVarEsOptions {
   /** One-period log returns (oldest first). */
   returns: ArrayLike<number>;
   confidence: number;
-  /** Horizon in periods of `returns`; a fraction below 1 scales the one-period move by sqrt(h). */
-  horizonPeriods: number;
+  /**
+   * Horizon in periods of `returns`; a fraction below 1 scales the one-period move by sqrt(h).
+   * Or give horizonSeconds and periodSeconds instead.
+   */
+  horizonPeriods?: number;
+  horizonSeconds?: number;
+  periodSeconds?: number;
   /**
    * Optional stressed-window returns pooled with the current sample at a total weight of
    * `stressedWeight` (EMIR anti-procyclicality: ≥ 25% weight on stressed observations).
@@ -43,6 +48,19 @@ export function overlappingSums(x: Float64Array, k: number, scale = 1): Float64A
 /** Minimum scenarios demanded by the historical methods. */
 export const MIN_SCENARIOS = 50;
 
+/** horizonPeriods, or horizonSeconds / periodSeconds; exactly one form must be given. */
+export function resolveHorizonPeriods(o: { horizonPeriods?: number; horizonSeconds?: number; periodSeconds?: number }): number {
+  if (o.horizonPeriods !== undefined) {
+    assertInput(o.horizonSeconds === undefined, "give horizonPeriods or horizonSeconds, not both", "horizonSeconds", "MODEL_INPUT");
+    return o.horizonPeriods;
+  }
+  assertInput(o.horizonSeconds !== undefined && Number.isFinite(o.horizonSeconds) && o.horizonSeconds > 0,
+    `needs horizonPeriods, or horizonSeconds > 0 with periodSeconds; got ${o.horizonSeconds}`, "horizonSeconds", "MODEL_INPUT");
+  assertInput(o.periodSeconds !== undefined && Number.isFinite(o.periodSeconds) && o.periodSeconds > 0,
+    `must be a finite number > 0 (the sampling period of the returns), got ${o.periodSeconds}`, "periodSeconds", "MODEL_INPUT");
+  return (o.horizonSeconds as number) / (o.periodSeconds as number);
+}
+
 export function horizonSteps(horizonPeriods: number): { steps: number; scale: number } {
   assertInput(Number.isFinite(horizonPeriods) && horizonPeriods > 0, `must be a finite number > 0, got ${horizonPeriods}`, "horizonPeriods", "MODEL_INPUT");
   if (horizonPeriods < 1) return { steps: 1, scale: Math.sqrt(horizonPeriods) };
@@ -53,9 +71,10 @@ export function horizonSteps(horizonPeriods: number): { steps: number; scale: nu
  * Historical VaR/ES of long and short positions over a horizon.
  * @example
  * historicalVarEs({ returns: hourly, confidence: 0.99, horizonPeriods: 2 }).long.es
+ * historicalVarEs({ returns: hourly, confidence: 0.99, horizonSeconds: 624, periodSeconds: 3600 }).short.var
  */
 export function historicalVarEs(options: HistoricalVarEsOptions): TwoSidedVarEs {
-  const { steps, scale } = horizonSteps(options.horizonPeriods);
+  const { steps, scale } = horizonSteps(resolveHorizonPeriods(options));
   const x = toFiniteSeries(options.returns, "returns", steps + MIN_SCENARIOS - 1);
   const sums = overlappingSums(x, steps, scale);
   let pooled = sums;
