@@ -9,14 +9,15 @@ import {
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper calibrate --input FILE [--column NAME] [--prices] --model ewma|garch|gjr --dist normal|t
-                     [--steps N] [--period-seconds S] [--json]
+                     [--lambda L] [--steps N] [--period-seconds S] [--json]
 
   --input FILE         CSV with a header row.
   --column NAME        column to use; read as returns unless it is "close"/"price" or --prices is given.
                        Without --column: "close" or "price" (converted to log returns), else the one
                        column whose name starts with "return".
   --prices             treat --column as prices and convert to log returns.
-  --model              ewma (lambda estimated by ML), garch or gjr (default garch).
+  --model              ewma (lambda estimated by ML unless --lambda), garch or gjr (default garch).
+  --lambda L           ewma only: fix the decay (e.g. 0.94, RiskMetrics daily) instead of estimating it.
   --dist               normal or t (default normal).
   --steps N            forecast horizon in periods (default 1).
   --period-seconds S   sampling period, for the annualised vol (default: the median step of a unix_s
@@ -63,7 +64,7 @@ function toLogReturns(prices: number[], t: CsvTable, name: string): number[] {
   return out;
 }
 
-interface Args { input?: string; column?: string; prices: boolean; model: string; dist: string; steps: number; periodSeconds?: number; json: boolean }
+interface Args { input?: string; column?: string; prices: boolean; model: string; dist: string; steps: number; periodSeconds?: number; lambda?: number; json: boolean }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { prices: false, model: "garch", dist: "normal", steps: 1, json: false };
@@ -81,6 +82,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--dist") args.dist = value();
     else if (a === "--steps") args.steps = Number(value());
     else if (a === "--period-seconds") args.periodSeconds = Number(value());
+    else if (a === "--lambda") args.lambda = Number(value());
     else if (a === "--json") args.json = true;
     else throw new RiskkeeperError("CLI_USAGE", `unknown option ${a}\n\n${USAGE}`, { input: a });
   }
@@ -88,6 +90,8 @@ function parseArgs(argv: string[]): Args {
   if (!["ewma", "garch", "gjr"].includes(args.model)) throw new RiskkeeperError("CLI_USAGE", `--model must be ewma, garch or gjr, got ${args.model}`, { input: "--model" });
   if (!["normal", "t"].includes(args.dist)) throw new RiskkeeperError("CLI_USAGE", `--dist must be normal or t, got ${args.dist}`, { input: "--dist" });
   if (!Number.isInteger(args.steps) || args.steps < 1) throw new RiskkeeperError("CLI_USAGE", `--steps must be a positive integer, got ${args.steps}`, { input: "--steps" });
+  if (args.lambda !== undefined && !(args.lambda > 0 && args.lambda < 1)) throw new RiskkeeperError("CLI_USAGE", `--lambda must be in (0, 1), got ${args.lambda}`, { input: "--lambda" });
+  if (args.lambda !== undefined && args.model !== "ewma") throw new RiskkeeperError("CLI_USAGE", "--lambda applies to --model ewma only", { input: "--lambda" });
   if (args.periodSeconds !== undefined && !(args.periodSeconds > 0)) throw new RiskkeeperError("CLI_USAGE", `--period-seconds must be > 0, got ${args.periodSeconds}`, { input: "--period-seconds" });
   return args;
 }
@@ -156,7 +160,8 @@ export const command: Command = {
     const table = readCsv(args.input as string);
     const { returns, source } = selectReturns(table, args.column, args.prices);
     const fit = fitGarch(returns, {
-      model: args.model as VolatilityModel, dist: args.dist as InnovationDist, estimateLambda: args.model === "ewma",
+      model: args.model as VolatilityModel, dist: args.dist as InnovationDist,
+      estimateLambda: args.model === "ewma" && args.lambda === undefined, lambda: args.lambda,
     });
     const report = calibrationReport(fit, args.steps, args.periodSeconds ?? inferPeriodSeconds(table));
     if (args.json) {

@@ -46,6 +46,9 @@ describe("riskkeeper calibrate (CLI)", () => {
     const text = await run(["--input", file, "--model", "ewma", "--dist", "normal"]);
     expect(text.out).to.match(/EWMA-normal on 800 returns \(log returns of close\)/);
     expect(text.out).to.match(/lambda/);
+    const fixed = JSON.parse((await run(["--input", file, "--model", "ewma", "--lambda", "0.94", "--json"])).out);
+    expect(fixed.params.lambda).to.equal(0.94);
+    expect(fixed.stdErrors).to.not.have.property("lambda");
   });
 
   it("names the bad input: missing column, bad cell, unknown option", async () => {

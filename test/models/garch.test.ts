@@ -160,6 +160,20 @@ describe("models/volatility: GARCH family", () => {
     }
   });
 
+  describe("boundary optimum on real data", () => {
+    it("ETH daily GARCH(1,1)-t: the fast fit and the Nelder–Mead reference meet on the stationarity bound", function () {
+      const candles = readBinanceCloses(sharedDataFile(this, "binance-spot-1h/ETHUSDT_1h.csv"));
+      const r = logReturns(dailyCloses(candles));
+      const fast = fitGarch(r, { model: "garch", dist: "t" });
+      const ref = referenceFit(r, "garch", "t", { alpha: 0.15, beta: 0.8 });
+      expect(fast.logLikelihood).to.be.greaterThan(ref.logLikelihood - 1e-4);
+      expect(fast.params.alpha).to.be.closeTo(ref.params.alpha, 1e-3);
+      expect(fast.params.beta).to.be.closeTo(ref.params.beta, 1e-3);
+      expect(fast.params.nu as number).to.be.closeTo(ref.params.nu, 0.01);
+      expect(fast.persistence).to.be.greaterThan(0.9999);
+    });
+  });
+
   describe("forecasts", () => {
     const x = simulateGarchSeries({ params: { mu: 0, omega: 0.02, alpha: 0.1, gamma: 0, beta: 0.85 }, dist: "normal", n: 1500, seed: 5 });
     const fit = fitGarch(x, { model: "garch" });
