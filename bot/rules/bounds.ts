@@ -9,8 +9,9 @@
 //      -> step (absolute | relative; relative from 0 is rejected) -> delay (skipped for a parameter
 //      never updated, lastUpdatedAt == 0)
 //   -> after all parameters of a multi-parameter update are applied, initialMarginBps >= maintenanceMarginBps.
-// The error names are the contract's custom errors without the "Steward" prefix, so a parity test
-// can compare them one to one.
+// The error names are the contract's custom errors without the "Steward" prefix, except three kept
+// as test/contracts/steward-parity.test.ts maps them: UnknownParameter (StewardUnknownParam),
+// DuplicateParameter (StewardDuplicateParam), MarketFrozen (StewardMarketIsFrozen).
 
 /** Parameter ids (uint8 on chain). Units: *Bps in basis points, *Ppm in parts per million (1e6 = 100%). */
 export const PARAMETER_IDS = {
@@ -74,11 +75,11 @@ export interface StewardUpdate {
 export type StewardErrorName =
   | "EmptyUpdate"
   | "MissingEvidence"
-  | "UnknownParam"
-  | "DuplicateParam"
+  | "UnknownParameter"
+  | "DuplicateParameter"
   | "IsFrozen"
   | "UnknownMarket"
-  | "MarketIsFrozen"
+  | "MarketFrozen"
   | "ParamNotConfigured"
   | "NoChange"
   | "ValueOutOfRange"
@@ -179,17 +180,17 @@ export function checkStewardUpdate(
   const seen = new Set<number>();
   for (const u of updates) {
     if (!Number.isInteger(u.parameter) || u.parameter < 0 || u.parameter >= PARAMETER_NAMES.length) {
-      return { error: "UnknownParam", parameter: u.parameter, message: `parameter id ${u.parameter} is not one of 0..${PARAMETER_NAMES.length - 1}` };
+      return { error: "UnknownParameter", parameter: u.parameter, message: `parameter id ${u.parameter} is not one of 0..${PARAMETER_NAMES.length - 1}` };
     }
     if (seen.has(u.parameter)) {
-      return { error: "DuplicateParam", parameter: u.parameter, message: `parameter ${parameterName(u.parameter)} appears twice` };
+      return { error: "DuplicateParameter", parameter: u.parameter, message: `parameter ${parameterName(u.parameter)} appears twice` };
     }
     seen.add(u.parameter);
   }
   if (market.stewardFrozen) return { error: "IsFrozen", parameter: undefined, message: "the steward is frozen" };
   if (market.exists === false) return { error: "UnknownMarket", parameter: undefined, message: "market does not exist" };
   if (market.frozen) {
-    return { error: "MarketIsFrozen", parameter: updates[0]?.parameter, message: "market is frozen" };
+    return { error: "MarketFrozen", parameter: updates[0]?.parameter, message: "market is frozen" };
   }
   const after = new Map<number, bigint>();
   for (const u of updates) {
