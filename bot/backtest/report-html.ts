@@ -127,6 +127,10 @@ ${row(result.static, "static (same coverage)")}
 <p><small>Long side: ${result.sides.long.breaches}/${result.sides.long.observations} breaches (Kupiec p ${fmt(result.sides.long.kupiecPValue, 3)});
 short side: ${result.sides.short.breaches}/${result.sides.short.observations} (Kupiec p ${fmt(result.sides.short.kupiecPValue, 3)}).
 Zones: green while the binomial probability of at most that many breaches is under 95%, red from 99.99%.</small></p>
+${result.governance.length > 0 ? `<h3>Governance escalations</h3>
+<table><tr><th>time</th><th>buffer in force</th><th>target</th><th>bound in the way</th><th>bound would have to be</th></tr>
+${result.governance.slice(0, 40).map((g) => `<tr><td>${new Date(g.t * 1000).toISOString().slice(0, 16).replace("T", " ")}</td><td>${g.currentBps}</td><td>${g.value}</td><td>${esc(g.bound)}</td><td>${g.required}</td></tr>`).join("\n")}
+</table>${result.governance.length > 40 ? `<p><small>${result.governance.length - 40} more in result.json</small></p>` : ""}` : ""}
 ${price}
 ${buffer}
 ${vol}

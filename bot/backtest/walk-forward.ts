@@ -210,6 +210,8 @@ export interface WalkForwardResult extends StrategyResult {
   horizon: { seconds: number; steps: number; oracleToleranceBps: number };
   windows: { count: number; steps: number; nonOverlapping: true; first: number; last: number; note: string };
   governanceEscalations: number;
+  /** Each escalation: what a governance proposal would have needed (value, which bound, what it must be). */
+  governance: { t: number; currentBps: number; value: number; bound: string; required: number }[];
   unbounded: StrategyResult;
   static: StrategyResult & { bufferBps: number };
   refits: RefitRecord[];
@@ -337,6 +339,7 @@ export function simulate(series: PriceSeries, policy: Policy, cal: Calibration, 
   let updates = 0;
   let unboundedUpdates = 0;
   let escalations = 0;
+  const governance: WalkForwardResult["governance"] = [];
   for (let j = 0; j < R; j++) {
     const now = series.time[cal.index[j]];
     if (cal.stress[j] !== level) { level = cal.stress[j]; since = now; }
@@ -355,7 +358,10 @@ export function simulate(series: PriceSeries, policy: Policy, cal: Calibration, 
       const d = decideUpdate({ current, target, bounds, lastUpdatedAt, now, stress: { level, since }, stressedTarget: stressedTarget || undefined });
       actions[j] = d.action;
       reasons[j] = d.reason;
-      if (d.action === "governance") escalations++;
+      if (d.action === "governance") {
+        escalations++;
+        if (d.governance) governance.push({ t: now, currentBps: current, value: d.governance.value, bound: d.governance.bound, required: d.governance.required });
+      }
       if (d.value !== current) { current = d.value; lastUpdatedAt = now; updates++; }
     }
     bounded[j] = current;
@@ -404,6 +410,7 @@ export function simulate(series: PriceSeries, policy: Policy, cal: Calibration, 
       note: `coverage on ${wd.W} non-overlapping ${policy.horizonSteps}-interval windows, long and short sides pooled (${2 * wd.W} observations)`,
     },
     governanceEscalations: escalations,
+    governance,
     unbounded: u,
     static: { ...s, bufferBps: staticBps },
     refits,

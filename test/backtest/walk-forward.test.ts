@@ -94,6 +94,17 @@ describe("backtest/walk-forward", () => {
     expect(full.updates).to.be.lessThan(full.unbounded.updates);
   });
 
+  it("a volatility jump beyond one step escalates to governance and says what it needs", () => {
+    const crash = syntheticSeries(24 * 200, 13, { stressed: 0.05, regimes: [[24 * 100, 24 * 110]] });
+    const r = runWalkForward(crash, policy, { z2Simulations: 0 });
+    expect(r.governance.length).to.be.greaterThan(0);
+    expect(r.governance.length).to.equal(r.governanceEscalations);
+    for (const g of r.governance) {
+      expect(["max", "min", "maxStep", "minDelaySeconds"]).to.include(g.bound);
+      if (g.bound === "maxStep") expect(g.required).to.equal(g.value - g.currentBps).and.be.greaterThan(policy.rule.maxStep);
+    }
+  });
+
   it("an unbounded FHS is calibrated on a constant-volatility series (seeded)", () => {
     const calm = syntheticSeries(24 * 420, 5);
     const r = runWalkForward(calm, smallPolicy(), { z2Simulations: 200 });
