@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   signals: () => import("./commands/signals.ts"),
   backtest: () => import("./commands/backtest.ts"),
   sweep: () => import("./commands/sweep.ts"),
+  validate: () => import("./commands/validate.ts"),
 };
 
 const io: CommandIO = {

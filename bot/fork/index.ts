@@ -1,9 +1,9 @@
 // Fork validation: sessions, oracle takeover, scenarios, the protocol adapter and the gate.
 export { openForkSession, probeRpc, maskUrl, type ForkSession, type ForkSessionOptions } from "./session.ts";
 export { ReplayFeedDriver, type NetworkClock } from "./oracle.ts";
-export { worstWindows, syntheticCrash, scenarioFromPath, type Scenario, type ScenarioRound, type ScenarioKind } from "./scenarios.ts";
+export { worstWindows, rebaseScenario, syntheticCrash, scenarioFromPath, type Scenario, type ScenarioRound, type ScenarioKind } from "./scenarios.ts";
 export { seededPopulation, type PositionSpec, type PopulationOptions } from "./population.ts";
-export { DemoProtocolAdapter, type ProtocolAdapter, type MarginParams, type PositionHealth, type LiquidationResult } from "./adapter.ts";
+export { DemoProtocolAdapter, type ProtocolAdapter, type MarginParams, type PositionHealth, type WatchedPosition, type LiquidationResult } from "./adapter.ts";
 export {
   validateProposal, formatValidationReport, DEFAULT_THRESHOLDS,
   type ParamChange, type ValidationOptions, type ValidationReport, type ValidationThresholds, type ScenarioOutcome,

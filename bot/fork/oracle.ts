@@ -22,10 +22,11 @@ export class ReplayFeedDriver {
    * Loads the scenario's rounds after whatever the feed holds and sets the time offset so that the
    * first round is served at the next block's time. Returns the index of the first new round.
    */
-  async load(scenario: Scenario, batchSize = 250): Promise<{ firstIndex: bigint; startTimestamp: bigint; offset: bigint }> {
+  async load(scenario: Scenario, batchSize = 100): Promise<{ firstIndex: bigint; startTimestamp: bigint; offset: bigint; answers: bigint[] }> {
     this.#decimals ??= BigInt(await this.#feed.getFunction("decimals")());
     const scale = 10 ** Number(this.#decimals);
     const firstIndex = BigInt(await this.#feed.getFunction("loadedCount")());
+    const answers = scenario.rounds.map((r) => BigInt(Math.round(r.price * scale)));
     let lastId = BigInt(await this.#feed.getFunction("lastLoadedRoundId")());
     // Recorded times keep their spacing and are shifted so the first round lands just after the
     // blocks this load mines (one per batch, plus setMode): never in the chain's past.
@@ -36,14 +37,13 @@ export class ReplayFeedDriver {
     for (let from = 0; from < scenario.rounds.length; from += batchSize) {
       const batch = scenario.rounds.slice(from, from + batchSize);
       const ids = batch.map(() => ++lastId);
-      const answers = batch.map((r) => BigInt(Math.round(r.price * scale)));
       // Stored timestamps are the recorded ones shifted by the offset of this load: older rounds
       // keep their own (earlier) times, so updatedAt stays non-decreasing across loads.
       const times = batch.map((r) => BigInt(r.t) + offset);
-      await (await this.#feed.getFunction("loadRounds")(ids, answers, times, times)).wait();
+      await (await this.#feed.getFunction("loadRounds")(ids, answers.slice(from, from + batchSize), times, times)).wait();
     }
     await (await this.#feed.getFunction("setMode")(false, 0n)).wait();
-    return { firstIndex, startTimestamp, offset };
+    return { firstIndex, startTimestamp, offset, answers };
   }
 
   /** Publishes round `index` (absolute, in the feed) in a block mined at `timestamp`. */

@@ -24,20 +24,29 @@ export interface Scenario {
 }
 
 export interface WorstWindowsOptions {
-  /** Rounds per window (e.g. 720 hourly rounds = 30 days). */
+  /** Rounds per scenario (e.g. 720 hourly rounds = 30 days). */
   windowSteps: number;
+  /** Rounds over which the adverse move is measured: the liquidation horizon (default windowSteps). */
+  horizonSteps?: number;
+  /** Rounds of history kept before the move starts, so positions meet it open (default 24, capped). */
+  leadInSteps?: number;
   k: number;
   direction: "down" | "up";
 }
 
 /**
- * The k worst non-overlapping windows: for each start i, the worst move min_j p[j]/p[i] - 1
- * (down) or max_j p[j]/p[i] - 1 (up) for j in (i, i + windowSteps]; then greedily the worst
- * windows that do not overlap one already chosen.
+ * The k worst non-overlapping windows for a horizon: for each start i, the worst move
+ * min_j p[j]/p[i] - 1 (down) or max_j p[j]/p[i] - 1 (up) for j in (i, i + horizonSteps]; the
+ * scenario is the windowSteps rounds starting leadInSteps before the worst starts, chosen greedily
+ * so that no two scenarios overlap.
  */
 export function worstWindows(t: ArrayLike<number>, price: ArrayLike<number>, options: WorstWindowsOptions): Scenario[] {
   const { windowSteps, k, direction } = options;
+  const horizonSteps = options.horizonSteps ?? windowSteps;
   assertInput(Number.isInteger(windowSteps) && windowSteps >= 1, `must be an integer >= 1, got ${windowSteps}`, "windowSteps");
+  assertInput(Number.isInteger(horizonSteps) && horizonSteps >= 1 && horizonSteps <= windowSteps, `must be an integer in [1, windowSteps], got ${horizonSteps}`, "horizonSteps");
+  const leadIn = Math.min(options.leadInSteps ?? 24, windowSteps - horizonSteps);
+  assertInput(Number.isInteger(leadIn) && leadIn >= 0, `must be an integer >= 0, got ${leadIn}`, "leadInSteps");
   assertInput(Number.isInteger(k) && k >= 1, `must be an integer >= 1, got ${k}`, "k");
   assertInput(t.length === price.length, `t has ${t.length} rows but price has ${price.length}`, "price");
   const n = price.length;
@@ -50,34 +59,43 @@ export function worstWindows(t: ArrayLike<number>, price: ArrayLike<number>, opt
     }
   }
   const sign = direction === "down" ? -1 : 1;
-  // Severity of each start: the largest adverse move inside its window (a monotone deque would be
-  // O(n); windows of a few hundred steps over a few years keep this O(n * w) loop well under 1 s).
-  const starts = n - windowSteps;
-  const severity = new Float64Array(starts);
-  for (let i = 0; i < starts; i++) {
+  // Severity of each start that leaves room for the whole scenario window.
+  const first = leadIn;
+  const last = n - 1 - (windowSteps - leadIn);
+  const severity = new Float64Array(n).fill(-Infinity);
+  for (let i = first; i <= last; i++) {
     let extreme = price[i];
-    for (let j = i + 1; j <= i + windowSteps; j++) {
+    for (let j = i + 1; j <= i + horizonSteps; j++) {
       const p = price[j];
       if (direction === "down" ? p < extreme : p > extreme) extreme = p;
     }
     severity[i] = sign * (extreme / price[i] - 1);
   }
-  const order = Array.from({ length: starts }, (_, i) => i).sort((a, b) => severity[b] - severity[a] || a - b);
+  const order = Array.from({ length: last - first + 1 }, (_, i) => i + first).sort((a, b) => severity[b] - severity[a] || a - b);
   const chosen: number[] = [];
   for (const i of order) {
     if (chosen.length === k) break;
     if (chosen.every((c) => Math.abs(c - i) > windowSteps)) chosen.push(i);
   }
   return chosen.map((i) => {
+    const from = i - leadIn;
     const rounds: ScenarioRound[] = [];
-    for (let j = i; j <= i + windowSteps; j++) rounds.push({ t: t[j], price: price[j] });
+    for (let j = from; j <= from + windowSteps; j++) rounds.push({ t: t[j], price: price[j] });
+    const hours = (horizonSteps * (t[1] - t[0])) / 3_600;
     return {
-      name: `${direction === "down" ? "drawdown" : "rally"} from ${new Date(t[i] * 1000).toISOString().slice(0, 16)}Z`,
+      name: `${direction === "down" ? "drawdown" : "rally"} ${(sign * severity[i] * 100).toFixed(1)}% in ${hours} h from ${new Date(t[i] * 1000).toISOString().slice(0, 16)}Z`,
       kind: direction === "down" ? "drawdown" : "rally",
       rounds,
       worstMove: sign * severity[i],
     } satisfies Scenario;
   });
+}
+
+/** The same path rescaled to start at `startPrice`: relative moves are what stress a protocol. */
+export function rebaseScenario(scenario: Scenario, startPrice: number): Scenario {
+  assertInput(startPrice > 0 && Number.isFinite(startPrice), `must be a positive finite number, got ${startPrice}`, "startPrice");
+  const factor = startPrice / scenario.rounds[0].price;
+  return { ...scenario, rounds: scenario.rounds.map((r) => ({ t: r.t, price: r.price * factor })) };
 }
 
 /**

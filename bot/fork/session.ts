@@ -140,14 +140,13 @@ async function buildSession(connection: Connection, deployment: Deployment, opti
     );
   }
   const [deployer] = await ethers.getSigners();
-  const lens = (await ethers.deployContract("DemoProtocolLens", [], deployer)) as unknown as Contract;
   const governance = await impersonate(connection, deployment.roles.governance);
   const feedOwner = await impersonate(connection, await feed.getFunction("owner")());
   const tokenOwner = await impersonate(connection, await collateral.getFunction("owner")());
   const signers = await ethers.getSigners();
   const trader = signers[8] ?? deployer;
   const liquidator = signers[9] ?? deployer;
-  const adapter = new DemoProtocolAdapter({ protocol, lens, collateral, steward, marketId: deployment.market.id });
+  const adapter = new DemoProtocolAdapter({ protocol, collateral, steward, marketId: deployment.market.id });
   const provider = ethers.provider;
   const feedDriver = new ReplayFeedDriver(feed.connect(feedOwner) as Contract, {
     latestTimestamp: async () => BigInt((await provider.getBlock("latest"))!.timestamp),

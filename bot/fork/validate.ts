@@ -6,9 +6,9 @@
 import type { Contract } from "ethers";
 import { RiskkeeperError } from "../errors.ts";
 import { PARAM, type ParamName } from "../../deploy/market-config.ts";
-import type { MarginParams } from "./adapter.ts";
+import type { MarginParams, PositionHealth, WatchedPosition } from "./adapter.ts";
 import { seededPopulation, type PopulationOptions } from "./population.ts";
-import type { Scenario } from "./scenarios.ts";
+import { rebaseScenario, type Scenario } from "./scenarios.ts";
 import type { ForkSession } from "./session.ts";
 
 export interface ParamChange {
@@ -34,7 +34,9 @@ export interface ValidationOptions {
   thresholds?: Partial<ValidationThresholds>;
   /** "keeper" (default): the steward must accept the change within its bounds. "governance": bounds are not required. */
   path?: "keeper" | "governance";
-  /** Called after each scenario run (for progress output). */
+  /** Price every scenario is rebased to start from, and at which positions open (default 3,000). */
+  referencePrice?: number;
+  /** Called after each round (for progress output). */
   onProgress?: (event: { set: "current" | "proposed"; scenario: string; round: number; rounds: number }) => void;
 }
 
@@ -159,13 +161,22 @@ async function runParamSet(
     }
   }
   const params = await session.adapter.readMarginParams();
+  // Every scenario starts from the same price, at which the population opens once per set: the
+  // scenarios differ only by their relative moves, and both sets meet the same positions.
+  const referencePrice = options.referencePrice ?? 3_000;
+  const scenarios = options.scenarios.map((sc) => rebaseScenario(sc, referencePrice));
+  const opening = { name: "opening", kind: "recorded" as const, worstMove: 0, rounds: [scenarios[0].rounds[0]] };
+  const { firstIndex, startTimestamp } = await session.feedDriver.load(opening);
+  await session.feedDriver.publish(firstIndex, startTimestamp);
+  const specs = options.population.count === 0 ? [] : seededPopulation(params.initialMarginBps, options.population);
+  if (specs.length > 0) await session.adapter.openPositions(specs, session.trader, session.tokenOwner);
+  const watch = await session.adapter.watchList(params);
+  const atStart = await session.adapter.positionHealth();
   const outcomes: ScenarioOutcome[] = [];
-  const specs = seededPopulation(params.initialMarginBps, options.population);
-  // Positions open at the scenario's first price, so every set and scenario starts alike.
-  for (const scenario of options.scenarios) {
+  for (const scenario of scenarios) {
     const snap = await session.snapshot();
     try {
-      outcomes.push(await runScenario(session, set, scenario, specs, options));
+      outcomes.push(await runScenario(session, set, scenario, watch, atStart, options));
     } finally {
       await session.revert(snap);
     }
@@ -177,18 +188,21 @@ async function runScenario(
   session: ForkSession,
   set: "current" | "proposed",
   scenario: Scenario,
-  specs: ReturnType<typeof seededPopulation>,
+  watch: readonly WatchedPosition[],
+  atStart: readonly PositionHealth[],
   options: ValidationOptions,
 ): Promise<ScenarioOutcome> {
   const { adapter, feedDriver } = session;
   const delay = options.liquidationDelayRounds ?? 0;
-  const { firstIndex, startTimestamp } = await feedDriver.load(scenario);
-  const t0 = scenario.rounds[0].t;
-  await feedDriver.publish(firstIndex, startTimestamp);
   const badDebtBefore = await adapter.totalBadDebt();
-  const ids = await adapter.openPositions(specs, session.trader, session.tokenOwner);
-  const ours = new Set(ids.map(String));
-  const openedNotional = specs.reduce((sum, s) => sum + s.notional, 0n);
+  const { firstIndex, startTimestamp, answers } = await feedDriver.load(scenario);
+  const t0 = scenario.rounds[0].t;
+  const openedNotional = atStart.reduce((sum, h) => sum + h.notional, 0n);
+  const ours = new Set(atStart.map((h) => String(h.id)));
+  // Liquidation prices are computed off-chain; the chain is asked only once the price crosses one
+  // (with a relative tolerance, so float rounding can only make the liquidator ask early).
+  const pending = new Map(watch.filter((w) => ours.has(String(w.id))).map((w) => [String(w.id), w]));
+  const TOLERANCE = 1e-6;
   const firstSeen = new Map<string, number>();
   const failed: Record<string, number> = {};
   let liquidations = 0;
@@ -196,19 +210,20 @@ async function runScenario(
   let rewards = 0n;
   let insolvent = false;
   for (let i = 0; i < scenario.rounds.length; i++) {
-    if (i > 0) await feedDriver.publish(firstIndex + BigInt(i), startTimestamp + BigInt(scenario.rounds[i].t - t0));
-    const health = await adapter.positionHealth();
-    for (const h of health) {
-      const key = String(h.id);
-      if (!ours.has(key) || !h.liquidatable) continue;
+    await feedDriver.publish(firstIndex + BigInt(i), startTimestamp + BigInt(scenario.rounds[i].t - t0));
+    const price = Number(answers[i]);
+    for (const [key, w] of pending) {
+      const crossed = w.isLong ? price <= w.liquidationPrice * (1 + TOLERANCE) : price >= w.liquidationPrice * (1 - TOLERANCE);
+      if (!crossed || !(await adapter.isLiquidatable(w.id))) continue;
       const seen = firstSeen.get(key) ?? i;
       firstSeen.set(key, seen);
       if (i - seen < delay) continue;
-      const result = await adapter.liquidate(h.id, session.liquidator);
+      const result = await adapter.liquidate(w.id, session.liquidator);
       if (result.ok) {
+        pending.delete(key);
         liquidations++;
         rewards += result.reward;
-        if (h.equity < 0n) underwater++;
+        if (result.equity < 0n) underwater++;
       } else {
         const name = result.error ?? "unknown";
         failed[name] = (failed[name] ?? 0) + 1;
@@ -217,6 +232,7 @@ async function runScenario(
     }
     options.onProgress?.({ set, scenario: scenario.name, round: i + 1, rounds: scenario.rounds.length });
   }
+  // One full scan at the end catches anything the watch list would have missed.
   const stillLiquidatable = (await adapter.positionHealth()).filter((h) => ours.has(String(h.id)) && h.liquidatable).length;
   const badDebt = (await adapter.totalBadDebt()) - badDebtBefore;
   const failedCount = Object.values(failed).reduce((a, b) => a + b, 0);
@@ -225,7 +241,7 @@ async function runScenario(
     kind: scenario.kind,
     worstMove: scenario.worstMove,
     rounds: scenario.rounds.length,
-    positions: specs.length,
+    positions: atStart.length,
     openedNotional,
     liquidations,
     underwaterLiquidations: underwater,
@@ -253,7 +269,8 @@ export function formatValidationReport(report: ValidationReport): string {
   const lines: string[] = [];
   lines.push(`verdict: ${report.verdict.toUpperCase()}`);
   for (const r of report.reasons) lines.push(`  - ${r}`);
-  lines.push(`steward (${report.steward.path} path): ${report.steward.wouldAccept ? "would accept" : "would reject"}${report.steward.rejection ? ` — ${report.steward.rejection}` : ""}`);
+  const stewardVerdict = !report.steward.wouldAccept ? "would reject" : report.steward.rejection ? "would accept once its min delay has passed" : "would accept";
+  lines.push(`steward (${report.steward.path} path): ${stewardVerdict}${report.steward.rejection ? ` — ${report.steward.rejection}` : ""}`);
   lines.push("changes:");
   for (const c of report.changes) lines.push(`  ${c.parameter.padEnd(22)} ${c.from} -> ${c.to}`);
   lines.push("scenario outcomes (current -> proposed):");

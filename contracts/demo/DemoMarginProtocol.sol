@@ -23,6 +23,14 @@ contract DemoMarginProtocol is ReentrancyGuard {
 
     uint256 public constant BPS = 10_000;
 
+    /// @notice One open position's health at the current price (see `positionHealth`).
+    struct PositionHealth {
+        uint256 id;
+        bool liquidatable;
+        int256 equity; // token units
+        uint256 notional; // token units
+    }
+
     struct Position {
         address trader;
         bool isLong;
@@ -198,6 +206,32 @@ contract DemoMarginProtocol is ReentrancyGuard {
     function equityOf(uint256 id) external view returns (int256) {
         Position storage position = _openPosition(id);
         return _equity(position, currentPrice());
+    }
+
+    /// @notice Health of every open position with id in [fromId, toId) (clamped to positionCount),
+    /// read with one oracle and one steward call: what a liquidator scans each block.
+    function positionHealth(uint256 fromId, uint256 toId) external view returns (PositionHealth[] memory health) {
+        if (toId > _positions.length) toId = _positions.length;
+        if (fromId >= toId) return health;
+        uint256 price = currentPrice();
+        (, uint256 maintenanceMarginBps,) = steward.getMarginParams(marketId);
+        PositionHealth[] memory buffer = new PositionHealth[](toId - fromId);
+        uint256 n;
+        for (uint256 id = fromId; id < toId; ++id) {
+            Position storage position = _positions[id];
+            if (!position.open) continue;
+            int256 equity = _equity(position, price);
+            buffer[n++] = PositionHealth({
+                id: id,
+                liquidatable: _belowMaintenance(position, price, equity, maintenanceMarginBps),
+                equity: equity,
+                notional: _notional(position, price)
+            });
+        }
+        health = new PositionHealth[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            health[i] = buffer[i];
+        }
     }
 
     function isLiquidatable(uint256 id) external view returns (bool) {
