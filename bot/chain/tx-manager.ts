@@ -1,0 +1,569 @@
+// The transaction manager: one signer on one chain, every submission keyed by an update id.
+//
+// Guarantees (docs/chain.md):
+//   - simulate before send: eth_call and estimateGas from the signer; a revert is decoded into the
+//     contract's custom error and nothing is signed;
+//   - fee ceiling: maxFeePerGas never exceeds `fees.maxFeePerGas`; while the next block's base fee
+//     is above the ceiling the manager waits (injected clock) up to `maxFeeWaitMs`, then refuses;
+//   - idempotency: before broadcasting, the nonce, the hash and the signed transaction are written
+//     to the journal; a retry or a restart with the same update id reconciles the recorded
+//     transaction (waits for it, re-broadcasts the same signed bytes if the node lost it) and never
+//     signs a second transaction with another nonce;
+//   - nonces: tracked locally, reconciled with getTransactionCount(pending) on every allocation;
+//   - stuck transactions are replaced: same nonce, both fees bumped by >= 12.5%, still <= ceiling;
+//   - a submission counts only after `confirmations` blocks, and its block is re-checked at the
+//     end; a receipt that disappears (reorg) is recorded, the transaction re-checked and followed
+//     again, never forgotten.
+import { keccak256, type Interface, type Provider, type TransactionReceipt, type TransactionRequest } from "ethers";
+import { ChainError } from "./errors.ts";
+import type { SubmissionAttempt, SubmissionJournal, SubmissionRecord } from "./journal.ts";
+import { decodeRevertData, formatRevert, revertDataOf, type DecodedRevert } from "./revert.ts";
+
+/** What signs: an ethers Wallet fits. Holds the key; the manager never sees it. */
+export interface TxSigner {
+  readonly address: string;
+  signTransaction(tx: TransactionRequest): Promise<string>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Structured events, for a logger. They never carry key material. */
+export interface ChainEvent {
+  type:
+    | "simulated" | "fee-wait" | "signed" | "sent" | "send-error" | "replaced" | "replace-capped" | "rebroadcast"
+    | "mined" | "reorg" | "confirmed" | "reverted" | "resumed" | "already-done" | "dry-run" | "failed";
+  updateId?: string;
+  [key: string]: unknown;
+}
+export type ChainLogger = (event: ChainEvent) => void;
+
+export interface FeePolicy {
+  /** Ceiling: no transaction is signed with a higher maxFeePerGas. */
+  maxFeePerGas: bigint;
+  /** Priority fee (tip) asked for a first attempt. */
+  maxPriorityFeePerGas: bigint;
+}
+
+export interface TxManagerOptions {
+  provider: Provider;
+  signer: TxSigner;
+  /** Chain the manager may send on; checked against the provider before anything is sent. */
+  chainId: bigint;
+  journal: SubmissionJournal;
+  fees: FeePolicy;
+  /** Blocks (including the one holding the tx) before a submission counts. Default 2. */
+  confirmations?: number;
+  clock?: Clock;
+  pollIntervalMs?: number; // default 2_000
+  /** Longest wait for the base fee to fall under the ceiling. Default 10 min. */
+  maxFeeWaitMs?: number;
+  /** A sent transaction not mined after this long is replaced. Default 2 min. */
+  stuckAfterMs?: number;
+  /** Longest wait for mining and confirmations before CONFIRMATION_TIMEOUT (resumable). Default 30 min. */
+  maxConfirmWaitMs?: number;
+  /** Fee bump of a replacement, bps (>= 1250, i.e. 12.5%). */
+  replacementBumpBps?: bigint;
+  /** Gas limit headroom over estimateGas, bps. Default 2000 (20%). */
+  gasHeadroomBps?: bigint;
+  /** Interfaces used to decode custom errors of reverts. */
+  errorInterfaces?: readonly Interface[];
+  logger?: ChainLogger;
+}
+
+export interface TxRequest {
+  /** Idempotency key: one transaction per update id, ever. */
+  updateId: string;
+  to: string;
+  data: string;
+  value?: bigint;
+  /** Human label for logs and the journal ("updateParams ETH-USD"). */
+  label?: string;
+}
+
+export interface DryRunResult {
+  dryRun: true;
+  updateId: string;
+  label?: string;
+  chainId: string;
+  from: string;
+  to: string;
+  data: string;
+  value: string;
+  nonce: number;
+  gasLimit: string;
+  baseFeePerGas: string;
+  maxFeePerGas: string;
+  maxPriorityFeePerGas: string;
+  /** False when the base fee is above the ceiling now (a real run would wait). */
+  feeWithinCeiling: boolean;
+  /** The journal already has this update id (a real run would reconcile, not send). */
+  alreadyInJournal: boolean;
+}
+
+export interface SubmitResult {
+  dryRun: false;
+  record: SubmissionRecord;
+  receipt: TransactionReceipt;
+  /** The journal already held the update id (a retry or a restart); nothing new was signed unless a replacement was due. */
+  resumed: boolean;
+}
+
+type ResolvedOptions = Required<Omit<TxManagerOptions, "logger" | "errorInterfaces">> & { logger: ChainLogger; errorInterfaces: readonly Interface[] };
+
+const TERMINAL_FAIL = new Set(["failed", "reverted"]);
+
+function ceilDiv(a: bigint, b: bigint): bigint {
+  return (a + b - 1n) / b;
+}
+const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+
+export class TxManager {
+  readonly address: string;
+  readonly chainId: bigint;
+  readonly #o: ResolvedOptions;
+  #chainChecked = false;
+  #nextNonce: number | undefined;
+  readonly #inflight = new Set<number>();
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(options: TxManagerOptions) {
+    if (options.fees.maxPriorityFeePerGas > options.fees.maxFeePerGas) {
+      throw new ChainError("FEE_ABOVE_CEILING", "maxPriorityFeePerGas is above the maxFeePerGas ceiling", { input: "fees.maxPriorityFeePerGas" });
+    }
+    const bump = options.replacementBumpBps ?? 1250n;
+    if (bump < 1250n) throw new ChainError("FEE_ABOVE_CEILING", "a replacement needs a fee bump of at least 1250 bps (12.5%)", { input: "replacementBumpBps" });
+    this.address = options.signer.address;
+    this.chainId = options.chainId;
+    this.#o = {
+      confirmations: 2,
+      clock: systemClock,
+      pollIntervalMs: 2_000,
+      maxFeeWaitMs: 600_000,
+      stuckAfterMs: 120_000,
+      maxConfirmWaitMs: 1_800_000,
+      gasHeadroomBps: 2_000n,
+      errorInterfaces: [],
+      logger: () => undefined,
+      ...options,
+      replacementBumpBps: bump,
+    } as ResolvedOptions;
+  }
+
+  get journal(): SubmissionJournal {
+    return this.#o.journal;
+  }
+
+  #log(event: ChainEvent): void {
+    try {
+      this.#o.logger(event);
+    } catch {
+      // a failing logger never stops a submission
+    }
+  }
+
+  /** Refuses to work on a provider that serves another chain than the configured one. */
+  async assertChain(): Promise<void> {
+    if (this.#chainChecked) return;
+    let actual: bigint;
+    try {
+      actual = (await this.#o.provider.getNetwork()).chainId;
+    } catch (error) {
+      throw new ChainError("RPC_FAILED", `cannot read the chain id: ${(error as Error).message}`, { cause: error });
+    }
+    if (actual !== this.chainId) {
+      throw new ChainError("CHAIN_MISMATCH", `the RPC serves chain ${actual}, the deployment is on chain ${this.chainId}; nothing sent`, {
+        details: { expected: this.chainId.toString(), actual: actual.toString() },
+      });
+    }
+    this.#chainChecked = true;
+  }
+
+  /** Decodes a revert with the configured interfaces. */
+  decodeRevert(error: unknown): DecodedRevert | undefined {
+    const data = revertDataOf(error);
+    return data ? decodeRevertData(data, this.#o.errorInterfaces) : undefined;
+  }
+
+  /** eth_call + estimateGas from the signer; returns the gas limit with headroom or throws SIMULATION_REVERTED. */
+  async simulate(req: TxRequest): Promise<bigint> {
+    const tx = { from: this.address, to: req.to, data: req.data, value: req.value ?? 0n };
+    let gas: bigint;
+    try {
+      await this.#o.provider.call(tx);
+      gas = await this.#o.provider.estimateGas(tx);
+    } catch (error) {
+      const decoded = this.decodeRevert(error);
+      const what = decoded ? formatRevert(decoded) : (error as Error).message?.split("\n")[0] ?? String(error);
+      throw new ChainError("SIMULATION_REVERTED", `simulation of ${req.label ?? req.updateId} reverts: ${what}; nothing sent`, {
+        input: req.label ?? req.updateId,
+        details: { revert: decoded, from: this.address, to: req.to },
+        cause: error,
+      });
+    }
+    this.#log({ type: "simulated", updateId: req.updateId, gas: gas.toString() });
+    return gas + (gas * this.#o.gasHeadroomBps) / 10_000n;
+  }
+
+  /** Base fee of the next block (the pending block's, else projected from the latest). */
+  async nextBaseFee(): Promise<bigint> {
+    const p = this.#o.provider;
+    try {
+      const pending = await p.getBlock("pending");
+      if (pending?.baseFeePerGas != null) return pending.baseFeePerGas;
+    } catch {
+      // nodes without a pending block: project from the latest
+    }
+    const latest = await p.getBlock("latest");
+    if (latest?.baseFeePerGas == null) throw new ChainError("RPC_FAILED", "the chain reports no base fee (pre-London chains are not supported)");
+    const target = latest.gasLimit / 2n;
+    const base = latest.baseFeePerGas;
+    if (target === 0n || latest.gasUsed === target) return base;
+    if (latest.gasUsed > target) return base + maxBig(1n, (base * (latest.gasUsed - target)) / target / 8n);
+    return base - (base * (target - latest.gasUsed)) / target / 8n;
+  }
+
+  /** Fees for a first attempt, given the next base fee; undefined when the base fee is at or above the ceiling. */
+  #feesFor(baseFee: bigint): { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | undefined {
+    const { maxFeePerGas: ceiling, maxPriorityFeePerGas: tip } = this.#o.fees;
+    if (baseFee >= ceiling) return undefined;
+    const maxFee = minBig(ceiling, 2n * baseFee + tip);
+    return { maxFeePerGas: maxFee, maxPriorityFeePerGas: minBig(tip, maxFee - baseFee) };
+  }
+
+  /** Waits (on the injected clock) until the base fee is under the ceiling, or refuses. */
+  async #waitForFees(req: TxRequest): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    const { clock } = this.#o;
+    const start = clock.now();
+    for (;;) {
+      const base = await this.nextBaseFee();
+      const fees = this.#feesFor(base);
+      if (fees) return fees;
+      const waited = clock.now() - start;
+      if (waited >= this.#o.maxFeeWaitMs) {
+        throw new ChainError("FEE_ABOVE_CEILING", `base fee ${base} wei stayed at or above the ceiling ${this.#o.fees.maxFeePerGas} wei for ${waited} ms; nothing sent`, {
+          input: req.label ?? req.updateId,
+          details: { baseFeePerGas: base.toString(), ceiling: this.#o.fees.maxFeePerGas.toString(), waitedMs: waited },
+        });
+      }
+      this.#log({ type: "fee-wait", updateId: req.updateId, baseFeePerGas: base.toString(), ceiling: this.#o.fees.maxFeePerGas.toString(), waitedMs: waited });
+      await clock.sleep(this.#o.pollIntervalMs);
+    }
+  }
+
+  async #withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.catch(() => undefined).then(fn);
+    this.#lock = run;
+    return run;
+  }
+
+  /** Next nonce: the chain's pending count, or past the manager's own in-flight transactions. */
+  async #allocateNonce(): Promise<number> {
+    const pending = await this.#o.provider.getTransactionCount(this.address, "pending");
+    const local = this.#inflight.size > 0 && this.#nextNonce !== undefined ? this.#nextNonce : 0;
+    const nonce = Math.max(pending, local);
+    this.#nextNonce = nonce + 1;
+    return nonce;
+  }
+
+  async #sign(record: SubmissionRecord, fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }): Promise<SubmissionAttempt> {
+    const raw = await this.#o.signer.signTransaction({
+      type: 2,
+      chainId: this.chainId,
+      nonce: record.nonce,
+      to: record.to,
+      data: record.data,
+      value: BigInt(record.value),
+      gasLimit: BigInt(record.gasLimit),
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    });
+    return {
+      hash: keccak256(raw),
+      raw,
+      maxFeePerGas: fees.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+      at: this.#o.clock.now(),
+    };
+  }
+
+  async #put(record: SubmissionRecord): Promise<void> {
+    record.updatedAt = this.#o.clock.now();
+    await this.#o.journal.put(record);
+  }
+
+  /** Broadcasts a signed transaction; "already known" counts as sent. Returns an error text when the node refused it. */
+  async #broadcast(raw: string): Promise<string | undefined> {
+    try {
+      await this.#o.provider.broadcastTransaction(raw);
+      return undefined;
+    } catch (error) {
+      const text = `${(error as Error).message ?? error}`;
+      if (/already known|known transaction|already imported|already in (the )?mempool/i.test(text)) return undefined;
+      return text.split("\n")[0]!.slice(0, 300);
+    }
+  }
+
+  /**
+   * What a submission would do, without signing or sending: simulation, gas, nonce, fees now.
+   */
+  async dryRun(req: TxRequest): Promise<DryRunResult> {
+    await this.assertChain();
+    const existing = await this.#o.journal.get(req.updateId);
+    const gasLimit = await this.simulate(req);
+    const base = await this.nextBaseFee();
+    const fees = this.#feesFor(base);
+    const nonce = existing?.nonce ?? (await this.#o.provider.getTransactionCount(this.address, "pending"));
+    const result: DryRunResult = {
+      dryRun: true,
+      updateId: req.updateId,
+      ...(req.label ? { label: req.label } : {}),
+      chainId: this.chainId.toString(),
+      from: this.address,
+      to: req.to,
+      data: req.data,
+      value: (req.value ?? 0n).toString(),
+      nonce,
+      gasLimit: gasLimit.toString(),
+      baseFeePerGas: base.toString(),
+      maxFeePerGas: (fees?.maxFeePerGas ?? this.#o.fees.maxFeePerGas).toString(),
+      maxPriorityFeePerGas: (fees?.maxPriorityFeePerGas ?? 0n).toString(),
+      feeWithinCeiling: fees !== undefined,
+      alreadyInJournal: existing !== undefined,
+    };
+    this.#log({ type: "dry-run", updateId: req.updateId, to: req.to, nonce, gasLimit: result.gasLimit, maxFeePerGas: result.maxFeePerGas });
+    return result;
+  }
+
+  /**
+   * Sends `req` once: simulate, wait for fees under the ceiling, record the signed transaction in
+   * the journal, broadcast, follow it to `confirmations`. With an update id already in the journal,
+   * reconciles the recorded transaction instead.
+   *
+   * @example
+   * const { receipt } = await manager.submit({ updateId: "ETH-USD:0xabc…", to: steward, data });
+   */
+  async submit(req: TxRequest): Promise<SubmitResult> {
+    await this.assertChain();
+    const existing = await this.#o.journal.get(req.updateId);
+    if (existing) {
+      if (existing.to.toLowerCase() !== req.to.toLowerCase() || existing.data !== req.data || existing.value !== (req.value ?? 0n).toString()) {
+        throw new ChainError("JOURNAL_CONFLICT", `update id ${req.updateId} is in the journal with another transaction; nothing sent`, { input: req.updateId });
+      }
+      if (existing.from.toLowerCase() !== this.address.toLowerCase() || existing.chainId !== this.chainId.toString()) {
+        throw new ChainError("JOURNAL_CONFLICT", `update id ${req.updateId} was sent by ${existing.from} on chain ${existing.chainId}; nothing sent`, { input: req.updateId });
+      }
+      return this.resume(existing);
+    }
+    const gasLimit = await this.simulate(req);
+    const fees = await this.#waitForFees(req);
+    const { record, fresh } = await this.#withLock(async () => {
+      // Another call may have recorded the same id while this one waited.
+      const again = await this.#o.journal.get(req.updateId);
+      if (again) return { record: again, fresh: false };
+      const nonce = await this.#allocateNonce();
+      const now = this.#o.clock.now();
+      const rec: SubmissionRecord = {
+        updateId: req.updateId,
+        ...(req.label ? { label: req.label } : {}),
+        chainId: this.chainId.toString(),
+        from: this.address,
+        to: req.to,
+        data: req.data,
+        value: (req.value ?? 0n).toString(),
+        nonce,
+        gasLimit: gasLimit.toString(),
+        status: "signed",
+        attempts: [],
+        reorgs: [],
+        createdAt: now,
+        updatedAt: now,
+      };
+      const attempt = await this.#sign(rec, fees);
+      rec.attempts.push(attempt);
+      this.#inflight.add(nonce);
+      await this.#put(rec); // intent first: a crash from here on is reconciled, never re-sent
+      this.#log({ type: "signed", updateId: req.updateId, nonce, hash: attempt.hash, maxFeePerGas: attempt.maxFeePerGas });
+      const refused = await this.#broadcast(attempt.raw);
+      if (refused) {
+        // The nonce may have been taken meanwhile (by us in another process): let follow decide.
+        if (!/nonce too low|nonce has already been used|nonce.*expired/i.test(refused)) {
+          rec.status = "failed";
+          rec.error = refused;
+          this.#inflight.delete(nonce);
+          this.#nextNonce = undefined;
+          await this.#put(rec);
+          this.#log({ type: "send-error", updateId: req.updateId, error: refused });
+          throw new ChainError("SEND_FAILED", `the node refused ${req.label ?? req.updateId}: ${refused}`, { input: req.label ?? req.updateId });
+        }
+      }
+      rec.status = "sent";
+      await this.#put(rec);
+      this.#log({ type: "sent", updateId: req.updateId, nonce, hash: attempt.hash });
+      return { record: rec, fresh: true };
+    });
+    return fresh ? this.#follow(record, false) : this.resume(record);
+  }
+
+  /** Reconciles a journal record (after a retry or a restart) and follows it to the end. */
+  async resume(record: SubmissionRecord): Promise<SubmitResult> {
+    await this.assertChain();
+    if (record.status === "confirmed") {
+      this.#log({ type: "already-done", updateId: record.updateId, hash: record.mined?.hash });
+      // Still re-checked: a reorg after confirmation puts it back to following.
+      return this.#follow(record, true);
+    }
+    if (TERMINAL_FAIL.has(record.status)) {
+      throw new ChainError(record.status === "reverted" ? "TX_REVERTED" : "SEND_FAILED", `update ${record.updateId} is recorded as ${record.status}${record.error ? `: ${record.error}` : ""}; not sent again`, {
+        input: record.updateId,
+        details: { record },
+      });
+    }
+    this.#log({ type: "resumed", updateId: record.updateId, status: record.status, nonce: record.nonce });
+    this.#inflight.add(record.nonce);
+    return this.#follow(record, true);
+  }
+
+  async #receiptOf(record: SubmissionRecord): Promise<TransactionReceipt | undefined> {
+    for (const a of [...record.attempts].reverse()) {
+      const r = await this.#o.provider.getTransactionReceipt(a.hash);
+      if (r && r.blockNumber != null) return r;
+    }
+    return undefined;
+  }
+
+  async #knownToNode(record: SubmissionRecord): Promise<boolean> {
+    for (const a of record.attempts) {
+      if (await this.#o.provider.getTransaction(a.hash)) return true;
+    }
+    return false;
+  }
+
+  async #fail(record: SubmissionRecord, reason: "NONCE_CONSUMED" | "SIMULATION_REVERTED" | "TX_REVERTED", message: string, status: "failed" | "reverted" = "failed"): Promise<never> {
+    record.status = status;
+    record.error = message;
+    this.#inflight.delete(record.nonce);
+    this.#nextNonce = undefined;
+    await this.#put(record);
+    this.#log({ type: status === "reverted" ? "reverted" : "failed", updateId: record.updateId, error: message });
+    throw new ChainError(reason, message, { input: record.label ?? record.updateId, details: { nonce: record.nonce, hashes: record.attempts.map((a) => a.hash) } });
+  }
+
+  /** Replacement fees: both fees bumped by the configured bps (rounded up), under the ceiling; undefined if impossible. */
+  async #replacementFees(last: SubmissionAttempt): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | undefined> {
+    const bump = 10_000n + this.#o.replacementBumpBps;
+    const minTip = ceilDiv(BigInt(last.maxPriorityFeePerGas) * bump, 10_000n);
+    const minMax = ceilDiv(BigInt(last.maxFeePerGas) * bump, 10_000n);
+    const ceiling = this.#o.fees.maxFeePerGas;
+    const base = await this.nextBaseFee();
+    const tip = maxBig(minTip, this.#o.fees.maxPriorityFeePerGas);
+    const maxFee = minBig(ceiling, maxBig(minMax, 2n * base + tip));
+    if (maxFee < minMax || tip > maxFee) return undefined;
+    return { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
+  }
+
+  async #follow(record: SubmissionRecord, resumed: boolean): Promise<SubmitResult> {
+    const { clock, provider } = this.#o;
+    const start = clock.now();
+    // A resumed record gets a full stuck interval from now before any replacement.
+    let lastSendAt = resumed ? start : record.attempts.at(-1)?.at ?? start;
+    for (;;) {
+      // Nonce first, then receipts: a nonce used with no receipt of ours is then really someone else's.
+      const latestNonce = await provider.getTransactionCount(this.address, "latest");
+      const receipt = await this.#receiptOf(record);
+      if (receipt) {
+        const mined = { hash: receipt.hash, blockNumber: receipt.blockNumber, blockHash: receipt.blockHash };
+        if (record.mined && (record.mined.blockHash !== mined.blockHash || record.mined.hash !== mined.hash)) {
+          record.reorgs.push({ ...record.mined, noticedAt: clock.now() });
+          this.#log({ type: "reorg", updateId: record.updateId, was: record.mined, now: mined });
+        }
+        if (!record.mined || record.mined.blockHash !== mined.blockHash || record.mined.hash !== mined.hash || record.status === "sent" || record.status === "signed") {
+          record.mined = mined;
+          if (receipt.status === 0) {
+            return this.#fail(record, "TX_REVERTED", `${record.label ?? record.updateId} reverted on chain in block ${receipt.blockNumber} (${receipt.hash})`, "reverted");
+          }
+          record.status = "mined";
+          await this.#put(record);
+          this.#log({ type: "mined", updateId: record.updateId, hash: receipt.hash, blockNumber: receipt.blockNumber });
+        }
+        const head = await provider.getBlockNumber();
+        if (head - receipt.blockNumber + 1 >= this.#o.confirmations) {
+          const block = await provider.getBlock(receipt.blockNumber);
+          if (block?.hash === receipt.blockHash) {
+            if (record.status !== "confirmed") {
+              record.status = "confirmed";
+              this.#inflight.delete(record.nonce);
+              await this.#put(record);
+              this.#log({ type: "confirmed", updateId: record.updateId, hash: receipt.hash, blockNumber: receipt.blockNumber, confirmations: head - receipt.blockNumber + 1 });
+            }
+            return { dryRun: false, record, receipt, resumed };
+          }
+        }
+      } else {
+        if (record.mined) {
+          // Its block is gone: remember it, and follow the transaction again.
+          record.reorgs.push({ ...record.mined, noticedAt: clock.now() });
+          this.#log({ type: "reorg", updateId: record.updateId, was: record.mined });
+          delete record.mined;
+          record.status = "sent";
+          this.#inflight.add(record.nonce);
+          await this.#put(record);
+        }
+        if (latestNonce > record.nonce) {
+          // Receipts can lag the nonce by a poll; look once more before concluding.
+          const late = await this.#receiptOf(record);
+          if (!late) {
+            return this.#fail(record, "NONCE_CONSUMED", `nonce ${record.nonce} of ${this.address} was used by a transaction not in the journal; ${record.label ?? record.updateId} will never land`);
+          }
+          continue;
+        }
+        if (!(await this.#knownToNode(record))) {
+          // Lost by the node (dropped, or reorganised out of the mempool): re-check it still
+          // passes, then re-broadcast the same signed bytes (same nonce: it lands at most once).
+          try {
+            await provider.call({ from: this.address, to: record.to, data: record.data, value: BigInt(record.value) });
+          } catch (error) {
+            const decoded = this.decodeRevert(error);
+            return this.#fail(record, "SIMULATION_REVERTED", `${record.label ?? record.updateId} no longer passes simulation: ${decoded ? formatRevert(decoded) : (error as Error).message}; not re-sent`);
+          }
+          const last = record.attempts.at(-1)!;
+          const refused = await this.#broadcast(last.raw);
+          this.#log({ type: "rebroadcast", updateId: record.updateId, hash: last.hash, ...(refused ? { error: refused } : {}) });
+          if (record.status === "signed" && !refused) {
+            record.status = "sent";
+            await this.#put(record);
+          }
+          lastSendAt = clock.now();
+        } else if (clock.now() - lastSendAt >= this.#o.stuckAfterMs) {
+          const last = record.attempts.at(-1)!;
+          const fees = await this.#replacementFees(last);
+          if (!fees) {
+            this.#log({ type: "replace-capped", updateId: record.updateId, hash: last.hash, ceiling: this.#o.fees.maxFeePerGas.toString() });
+          } else {
+            const attempt = await this.#sign(record, fees);
+            record.attempts.push(attempt);
+            await this.#put(record); // recorded before it is broadcast, like the first
+            const refused = await this.#broadcast(attempt.raw);
+            this.#log({ type: "replaced", updateId: record.updateId, nonce: record.nonce, replaces: last.hash, hash: attempt.hash, maxFeePerGas: attempt.maxFeePerGas, maxPriorityFeePerGas: attempt.maxPriorityFeePerGas, ...(refused ? { error: refused } : {}) });
+          }
+          lastSendAt = clock.now();
+        }
+      }
+      if (clock.now() - start >= this.#o.maxConfirmWaitMs) {
+        throw new ChainError("CONFIRMATION_TIMEOUT", `${record.label ?? record.updateId} not confirmed after ${clock.now() - start} ms (status ${record.status}); the journal resumes it`, {
+          input: record.label ?? record.updateId,
+          details: { nonce: record.nonce, hashes: record.attempts.map((a) => a.hash) },
+        });
+      }
+      await clock.sleep(this.#o.pollIntervalMs);
+    }
+  }
+}
