@@ -216,11 +216,22 @@ export class TxManager {
   /** Base fee of the next block (the pending block's, else projected from the latest). */
   async nextBaseFee(): Promise<bigint> {
     const p = this.#o.provider;
-    try {
-      const pending = await p.getBlock("pending");
-      if (pending?.baseFeePerGas != null) return pending.baseFeePerGas;
-    } catch {
-      // nodes without a pending block: project from the latest
+    const send = (p as Partial<{ send(method: string, params: unknown[]): Promise<unknown> }>).send?.bind(p);
+    if (send) {
+      // Raw: some nodes (EDR) return the pending block with a null number, which ethers refuses.
+      try {
+        const pending = (await send("eth_getBlockByNumber", ["pending", false])) as { baseFeePerGas?: string } | null;
+        if (pending?.baseFeePerGas) return BigInt(pending.baseFeePerGas);
+      } catch {
+        // no pending block: try the fee history
+      }
+      try {
+        const history = (await send("eth_feeHistory", ["0x1", "latest", []])) as { baseFeePerGas?: string[] } | null;
+        const next = history?.baseFeePerGas?.at(-1);
+        if (next) return BigInt(next);
+      } catch {
+        // project from the latest block
+      }
     }
     const latest = await p.getBlock("latest");
     if (latest?.baseFeePerGas == null) throw new ChainError("RPC_FAILED", "the chain reports no base fee (pre-London chains are not supported)");

@@ -1,0 +1,211 @@
+import { expect } from "chai";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { isChainError } from "../../bot/chain/errors.ts";
+import { JsonFileJournal, MemoryJournal, type SubmissionRecord } from "../../bot/chain/journal.ts";
+import { submitDirectUpdate } from "../../bot/chain/steward.ts";
+import { EVIDENCE, GWEI, chainFixture, fakeClock, type ChainFixture } from "./support.ts";
+
+const hex = (n: bigint) => `0x${n.toString(16)}`;
+
+describe("chain: transaction manager", () => {
+  let f: ChainFixture;
+  let dir: string;
+  beforeEach(async () => {
+    f = await chainFixture();
+    dir = await mkdtemp(path.join(tmpdir(), "riskkeeper-tx-"));
+  });
+  afterEach(async () => {
+    await f.connection.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const paramLogs = async () =>
+    f.provider.getLogs({ address: f.steward.address, fromBlock: 0, topics: [f.steward.iface.getEvent("ParamUpdated")!.topicHash, null, null, EVIDENCE] });
+
+  it("holds the fee ceiling while the base fee is above it, and sends once it falls", async () => {
+    const ceiling = 50n * GWEI;
+    await f.rpc("hardhat_setNextBlockBaseFeePerGas", [hex(100n * GWEI)]);
+    const pendingDuringWait: number[] = [];
+    const clock = fakeClock(async (c) => {
+      pendingDuringWait.push(await f.provider.getTransactionCount(f.keeper.address, "pending"));
+      if (c.sleeps === 3) await f.rpc("hardhat_setNextBlockBaseFeePerGas", [hex(2n * GWEI)]);
+    });
+    const manager = f.manager({ clock, fees: { maxFeePerGas: ceiling, maxPriorityFeePerGas: GWEI } });
+    const r = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }]));
+    expect(f.events.filter((e) => e.type === "fee-wait")).to.have.length(3);
+    expect(pendingDuringWait.slice(0, 3)).to.deep.equal([0, 0, 0]);
+    const tx = await f.provider.getTransaction(r.events.length ? (r.submission as { receipt: { hash: string } }).receipt.hash : "");
+    expect(tx!.maxFeePerGas! <= ceiling).to.equal(true);
+    expect(tx!.maxFeePerGas).to.equal(2n * 2n * GWEI + GWEI); // 2 x base + tip, under the ceiling
+  });
+
+  it("refuses after the maximum wait when the base fee never falls; nothing signed or recorded", async () => {
+    await f.rpc("hardhat_setNextBlockBaseFeePerGas", [hex(100n * GWEI)]);
+    const journal = new MemoryJournal();
+    const manager = f.manager({ journal, maxFeeWaitMs: 10_000 });
+    const error = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+    expect(isChainError(error, "FEE_ABOVE_CEILING"), String(error)).to.equal(true);
+    expect(journal.all()).to.have.length(0);
+    expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(0);
+  });
+
+  it("replaces a stuck transaction: same nonce, fees bumped >= 12.5% under the ceiling; only the replacement lands", async () => {
+    await f.rpc("evm_setAutomine", [false]);
+    const clock = fakeClock(async () => {
+      if (f.events.some((e) => e.type === "replaced")) await f.rpc("evm_mine");
+    });
+    const manager = f.manager({ clock, stuckAfterMs: 5_000 });
+    const r = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }]));
+    const record = (r.submission as { record: SubmissionRecord }).record;
+    expect(record.attempts).to.have.length(2);
+    const [first, second] = record.attempts as [SubmissionRecord["attempts"][0], SubmissionRecord["attempts"][0]];
+    expect(record.mined!.hash).to.equal(second.hash);
+    expect(BigInt(second.maxFeePerGas) * 1000n >= BigInt(first.maxFeePerGas) * 1125n).to.equal(true);
+    expect(BigInt(second.maxPriorityFeePerGas) * 1000n >= BigInt(first.maxPriorityFeePerGas) * 1125n).to.equal(true);
+    expect(BigInt(second.maxFeePerGas) <= 50n * GWEI).to.equal(true);
+    expect(await f.provider.getTransaction(first.hash)).to.equal(null);
+    expect(await f.provider.getTransactionReceipt(first.hash)).to.equal(null);
+    const tx = await f.provider.getTransaction(second.hash);
+    expect(tx!.nonce).to.equal(record.nonce);
+    expect(await paramLogs()).to.have.length(1);
+  });
+
+  it("does not replace above the ceiling: waits with the first transaction instead", async () => {
+    await f.rpc("evm_setAutomine", [false]);
+    const clock = fakeClock(async () => {
+      if (f.events.some((e) => e.type === "replace-capped")) await f.rpc("evm_mine");
+    });
+    // Ceiling 3 gwei, next base fee 1 gwei: first maxFee = min(3, 2 x 1 + 1) = 3 gwei; a 12.5% bump needs 3.375.
+    await f.rpc("hardhat_setNextBlockBaseFeePerGas", [hex(GWEI)]);
+    const manager = f.manager({ clock, stuckAfterMs: 5_000, fees: { maxFeePerGas: 3n * GWEI, maxPriorityFeePerGas: GWEI } });
+    const r = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }]));
+    const record = (r.submission as { record: SubmissionRecord }).record;
+    expect(record.attempts).to.have.length(1);
+    expect(record.status).to.equal("confirmed");
+    expect(f.events.some((e) => e.type === "replaced")).to.equal(false);
+  });
+
+  it("a restart between send and confirmation does not send again: the new instance follows the recorded tx", async () => {
+    await f.rpc("evm_setAutomine", [false]);
+    const file = path.join(dir, "journal.json");
+    const crashing = fakeClock(() => {
+      throw new Error("process killed");
+    });
+    const change = f.change([{ parameter: "initialMarginBps", value: 1_100n }]);
+    const a = f.manager({ journal: new JsonFileJournal(file), clock: crashing });
+    await submitDirectUpdate(a, f.steward, f.provider, change).then(
+      () => expect.fail("the first instance should have crashed"),
+      (e: Error) => expect(e.message).to.equal("process killed"),
+    );
+    const recorded = (await new JsonFileJournal(file).get(`${(await readJournalIds(file))[0]}`))!;
+    expect(recorded.status).to.equal("sent");
+
+    const b = f.manager({ journal: new JsonFileJournal(file), clock: fakeClock(async () => { await f.rpc("evm_mine"); }) });
+    const r = await submitDirectUpdate(b, f.steward, f.provider, change);
+    const result = r.submission as { resumed: boolean; record: SubmissionRecord };
+    expect(result.resumed).to.equal(true);
+    expect(result.record.attempts.map((x) => x.hash)).to.deep.equal(recorded.attempts.map((x) => x.hash));
+    expect(result.record.status).to.equal("confirmed");
+    expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
+    expect(await paramLogs()).to.have.length(1);
+    // A third run after confirmation sends nothing either.
+    const c = f.manager({ journal: new JsonFileJournal(file) });
+    await submitDirectUpdate(c, f.steward, f.provider, change);
+    expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(1);
+  });
+
+  it("a crash after recording the intent but before broadcasting re-broadcasts the same signed tx on restart", async () => {
+    const file = path.join(dir, "journal.json");
+    const inner = new JsonFileJournal(file);
+    const crashAfterIntent = {
+      get: (id: string) => inner.get(id),
+      put: async (r: SubmissionRecord) => {
+        await inner.put(r);
+        if (r.status === "signed") throw new Error("process killed");
+      },
+    };
+    const change = f.change([{ parameter: "initialMarginBps", value: 1_100n }]);
+    await submitDirectUpdate(f.manager({ journal: crashAfterIntent }), f.steward, f.provider, change).catch((e: Error) => expect(e.message).to.equal("process killed"));
+    const [id] = await readJournalIds(file);
+    const recorded = (await inner.get(id!))!;
+    expect(recorded.status).to.equal("signed");
+    expect(await f.provider.getTransaction(recorded.attempts[0]!.hash)).to.equal(null);
+
+    const r = await submitDirectUpdate(f.manager({ journal: new JsonFileJournal(file) }), f.steward, f.provider, change);
+    expect((r.submission as { receipt: { hash: string } }).receipt.hash).to.equal(recorded.attempts[0]!.hash);
+    expect(f.events.some((e) => e.type === "rebroadcast")).to.equal(true);
+    expect(await paramLogs()).to.have.length(1);
+  });
+
+  it("notices a reorg (receipt gone after evm_revert), re-checks the tx, re-broadcasts it and confirms it again", async () => {
+    const snapshot = await f.rpc("evm_snapshot");
+    let reverted = false;
+    const clock = fakeClock(async () => {
+      if (!reverted && f.events.some((e) => e.type === "mined")) {
+        reverted = true;
+        await f.rpc("evm_revert", [snapshot]);
+        return;
+      }
+      await f.rpc("evm_mine");
+    });
+    const manager = f.manager({ clock, confirmations: 3 });
+    const r = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }]));
+    const record = (r.submission as { record: SubmissionRecord }).record;
+    expect(record.reorgs).to.have.length(1);
+    expect(record.status).to.equal("confirmed");
+    expect(f.events.map((e) => e.type)).to.include.members(["mined", "reorg", "rebroadcast", "confirmed"]);
+    expect(await f.provider.getTransactionReceipt(record.mined!.hash)).to.not.equal(null);
+    expect(await paramLogs()).to.have.length(1);
+    expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
+  });
+
+  it("after a reorg, a tx that no longer passes is marked failed, not re-sent", async () => {
+    const snapshot = await f.rpc("evm_snapshot");
+    let reverted = false;
+    const clock = fakeClock(async () => {
+      if (!reverted && f.events.some((e) => e.type === "mined")) {
+        reverted = true;
+        await f.rpc("evm_revert", [snapshot]);
+        // On the new branch the guardian froze the market first.
+        const steward = await f.ethers.getContractAt("RiskParameterSteward", f.steward.address);
+        const [, , guardian] = await f.ethers.getSigners();
+        await (await steward.connect(guardian!).getFunction("setMarketFrozen")(f.deployment.market.id, true)).wait();
+      }
+    });
+    const manager = f.manager({ clock, confirmations: 3 });
+    const error = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+    expect(isChainError(error, "SIMULATION_REVERTED"), String(error)).to.equal(true);
+    expect((error as Error).message).to.include("StewardMarketIsFrozen");
+    const [record] = (manager.journal as MemoryJournal).all();
+    expect(record!.status).to.equal("failed");
+    expect(record!.reorgs).to.have.length(1);
+    expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(0);
+  });
+
+  it("tracks nonces locally for concurrent submissions", async () => {
+    await f.rpc("evm_setAutomine", [false]);
+    const clock = fakeClock(async () => { await f.rpc("evm_mine"); });
+    const manager = f.manager({ clock });
+    const [a, b] = await Promise.all([
+      submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])),
+      submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "liquidationBufferBps", value: 120n }])),
+    ]);
+    const nonces = [a, b].map((x) => (x.submission as { record: SubmissionRecord }).record.nonce).sort();
+    expect(nonces).to.deep.equal([0, 1]);
+    expect(await paramLogs()).to.have.length(2);
+  });
+
+  it("refuses an RPC on another chain than the deployment's; nothing sent", async () => {
+    const manager = f.manager({ chainId: 1n });
+    const error = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+    expect(isChainError(error, "CHAIN_MISMATCH"), String(error)).to.equal(true);
+    expect((error as Error).message).to.include("31337").and.include("chain 1");
+    expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(0);
+  });
+});
+
+async function readJournalIds(file: string): Promise<string[]> {
+  return Object.keys((JSON.parse(await readFile(file, "utf8")) as { submissions: Record<string, unknown> }).submissions);
+}
