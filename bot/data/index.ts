@@ -25,3 +25,4 @@ export {
   type FeedRound, type HistoryResult, type FeedHealth, type BaseFeeHistory,
 } from "./chainlink-reader.ts";
 export { watchFeed, judgeFeed, type FeedSnapshot, type WatcherOptions, type WatchResult } from "./watcher.ts";
+export { generatedHourlySeries, type GeneratedSeriesOptions } from "./generated.ts";
