@@ -4,6 +4,7 @@
 import { RiskkeeperError, type RiskkeeperErrorCode } from "../errors.ts";
 
 export type ChainErrorReason =
+  | "INPUT_INVALID" // a malformed argument (address, option)
   | "ARTIFACT_MISSING" // compiled artifact not found or lacks a function the bindings use
   | "CHAIN_MISMATCH" // the RPC serves another chain than the deployment's
   | "RPC_FAILED"
@@ -23,6 +24,7 @@ export type ChainErrorReason =
   | "PROPOSAL_STATE"; // a governance proposal in a state that does not allow the step
 
 const CODE: Record<ChainErrorReason, RiskkeeperErrorCode> = {
+  INPUT_INVALID: "INPUT_INVALID",
   ARTIFACT_MISSING: "CONFIG_INVALID",
   CHAIN_MISMATCH: "CHAIN_MISMATCH",
   RPC_FAILED: "RPC_FAILED",
