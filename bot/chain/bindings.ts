@@ -107,7 +107,7 @@ export interface Binding<Reads, Calls> {
   encode<K extends keyof Calls & string>(fn: K, args: Calls[K]): string;
 }
 
-function bind<Reads, Calls>(name: ContractName, address: string, runner: ContractRunner, options: ArtifactOptions): Binding<Reads, Calls> {
+function bind<Reads, Calls>(name: ContractName, address: string, runner: ContractRunner | null, options: ArtifactOptions): Binding<Reads, Calls> {
   const iface = contractInterface(name, BOUND_FUNCTIONS[name], options);
   return {
     name,
@@ -122,11 +122,11 @@ export type StewardBinding = Binding<StewardReads, StewardCalls>;
 export type GovernorBinding = Binding<GovernorReads, GovernorCalls>;
 export type UpkeepBinding = Binding<UpkeepReads, UpkeepCalls>;
 
-export const bindSteward = (address: string, runner: ContractRunner, options: ArtifactOptions = {}): StewardBinding =>
+export const bindSteward = (address: string, runner: ContractRunner | null, options: ArtifactOptions = {}): StewardBinding =>
   bind("RiskParameterSteward", address, runner, options);
-export const bindGovernor = (address: string, runner: ContractRunner, options: ArtifactOptions = {}): GovernorBinding =>
+export const bindGovernor = (address: string, runner: ContractRunner | null, options: ArtifactOptions = {}): GovernorBinding =>
   bind("RiskGovernor", address, runner, options);
-export const bindUpkeep = (address: string, runner: ContractRunner, options: ArtifactOptions = {}): UpkeepBinding =>
+export const bindUpkeep = (address: string, runner: ContractRunner | null, options: ArtifactOptions = {}): UpkeepBinding =>
   bind("StewardUpkeep", address, runner, options);
 
 /** Interfaces whose custom errors a revert of the bot's calls may carry (steward, governor, timelock, upkeep). */

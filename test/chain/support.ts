@@ -2,7 +2,8 @@
 // a random keeper key (so secrets tests grep for a key nobody else uses), an ethers provider over
 // the connection, a fake clock whose sleep runs a hook (the test moves the chain while the
 // manager waits), and a manager factory.
-import { Wallet, parseUnits } from "ethers";
+import { writeFile } from "node:fs/promises";
+import { Wallet, encryptKeystoreJson, parseUnits } from "ethers";
 import { network } from "hardhat";
 import { deployRiskkeeper, type Deployment } from "../../deploy/deploy.ts";
 import { bindGovernor, bindSteward, errorInterfaces } from "../../bot/chain/bindings.ts";
@@ -80,3 +81,8 @@ export async function chainFixture(options: { keeperKey?: string } = {}) {
 export type ChainFixture = Awaited<ReturnType<typeof chainFixture>>;
 
 export const gwei = (n: string) => parseUnits(n, "gwei");
+
+/** A keystore with a cheap scrypt (N = 1024) so tests stay fast. */
+export async function writeKeystore(file: string, wallet: { address: string; privateKey: string }, password: string): Promise<void> {
+  await writeFile(file, await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: 1 << 10 } }));
+}
