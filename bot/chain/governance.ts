@@ -97,14 +97,14 @@ export async function advanceGovernanceProposal(
   governor: GovernorBinding,
   provider: Provider,
   proposal: GovernanceProposal,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; retryFailed?: boolean } = {},
 ): Promise<GovernanceStep> {
   await manager.assertChain();
   const { proposalId } = proposal;
   const state = await proposalState(governor, proposalId);
   const key = (step: string) => `governance:${proposalId.toString(16)}:${step}`;
   const send = async (step: "propose" | "queue" | "execute", data: string): Promise<SubmitResult | DryRunResult> => {
-    const req = { updateId: key(step), to: governor.address, data, label: `governor.${step} ${proposalId.toString(16).slice(0, 10)}` };
+    const req = { updateId: key(step), to: governor.address, data, label: `governor.${step} ${proposalId.toString(16).slice(0, 10)}`, ...(options.retryFailed ? { retryFailed: true } : {}) };
     return options.dryRun ? manager.dryRun(req) : manager.submit(req);
   };
   const args = [proposal.targets, proposal.values, proposal.calldatas] as const;

@@ -50,6 +50,8 @@ export interface SubmissionRecord {
   /** Blocks that held the transaction and were later reorganised away. */
   reorgs: Array<MinedAt & { noticedAt: number }>;
   error?: string;
+  /** Earlier failed tries of this id (retryFailed), oldest first. */
+  superseded?: Array<{ nonce: number; attempts: SubmissionAttempt[]; error: string }>;
   createdAt: number;
   updatedAt: number;
 }

@@ -23,6 +23,8 @@ export interface ProposeConfig {
   deployment: ChainDeployment;
   via: Via;
   dryRun?: boolean;
+  /** Send again what the journal records as failed (never what is sent, mined or confirmed). */
+  retryFailed?: boolean;
   /** Required for every path but safe. */
   provider?: Provider;
   signer?: TxSigner;
@@ -51,6 +53,7 @@ export type ProposeOutcome =
 export async function propose(config: ProposeConfig): Promise<ProposeOutcome> {
   const { change, deployment, via } = config;
   const dryRun = config.dryRun ?? false;
+  const submitOptions = { dryRun, ...(config.retryFailed ? { retryFailed: true } : {}) };
   if (via === "safe") {
     if (!config.safe) throw new ChainError("INPUT_INVALID", "the safe path needs the Safe's address", { input: "--safe" });
     if (config.provider) await assertChainId(config.provider, deployment.chainId);
@@ -74,12 +77,12 @@ export async function propose(config: ProposeConfig): Promise<ProposeOutcome> {
     ...(config.logger ? { logger: config.logger } : {}),
   });
   const steward = bindSteward(deployment.contracts.steward, provider);
-  if (via === "direct") return { via, dryRun, result: await submitDirectUpdate(manager, steward, provider, change, { dryRun }) };
-  if (via === "automation") return { via, dryRun, result: await submitQueuedUpdate(manager, steward, provider, change, { dryRun }) };
+  if (via === "direct") return { via, dryRun, result: await submitDirectUpdate(manager, steward, provider, change, submitOptions) };
+  if (via === "automation") return { via, dryRun, result: await submitQueuedUpdate(manager, steward, provider, change, submitOptions) };
   if (!deployment.contracts.governor) throw new ChainError("INPUT_INVALID", "the governance path needs the governor's address", { input: "deployment.contracts.governor" });
   const governor = bindGovernor(deployment.contracts.governor, provider);
   const proposal = buildGovernanceProposal(steward, change);
-  return { via, dryRun, proposal, step: await advanceGovernanceProposal(manager, governor, provider, proposal, { dryRun }) };
+  return { via, dryRun, proposal, step: await advanceGovernanceProposal(manager, governor, provider, proposal, submitOptions) };
 }
 
 const jsonable = (value: unknown): unknown =>

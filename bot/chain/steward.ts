@@ -144,6 +144,19 @@ export function paramUpdatedEvents(steward: StewardBinding, logs: readonly { add
   return out;
 }
 
+export interface SubmitOptions {
+  /** Simulate and report; sign, send and record nothing. */
+  dryRun?: boolean;
+  /** Send again an update the journal records as failed (see TxRequest.retryFailed). */
+  retryFailed?: boolean;
+}
+
+/** True when the journal holds the id in a state that is reconciled rather than judged again. */
+async function isRecorded(manager: TxManager, updateId: string, options: SubmitOptions): Promise<boolean> {
+  const record = await manager.journal.get(updateId);
+  return record !== undefined && !(record.status === "failed" && options.retryFailed);
+}
+
 export interface DirectUpdateResult {
   updateId: string;
   submission: SubmitResult | DryRunResult;
@@ -163,18 +176,22 @@ export async function submitDirectUpdate(
   steward: StewardBinding,
   provider: Provider,
   change: MarketChange,
-  options: { dryRun?: boolean } = {},
+  options: SubmitOptions = {},
 ): Promise<DirectUpdateResult> {
   await manager.assertChain();
   const updateId = changeId("direct", manager.chainId, steward.address, change);
-  const req = { updateId, to: steward.address, data: steward.encode("updateParams", [change.marketId, updateTuples(change), change.evidenceHash]), label: `updateParams ${change.market}` };
+  const req = {
+    updateId,
+    to: steward.address,
+    data: steward.encode("updateParams", [change.marketId, updateTuples(change), change.evidenceHash]),
+    label: `updateParams ${change.market}`,
+    ...(options.retryFailed ? { retryFailed: true } : {}),
+  };
   // A recorded submission is reconciled, not re-judged: after it landed the bounds say NoChange.
-  if (!options.dryRun && (await manager.journal.get(updateId))) {
-    const submission = await manager.submit(req);
-    return { updateId, submission, events: paramUpdatedEvents(steward, submission.receipt.logs) };
+  if (!(await isRecorded(manager, updateId, options))) {
+    await assertStewardRole(steward, manager.address, "KEEPER_ROLE");
+    await assertWithinBounds(steward, provider, change, { checkDelay: true });
   }
-  await assertStewardRole(steward, manager.address, "KEEPER_ROLE");
-  await assertWithinBounds(steward, provider, change, { checkDelay: true });
   if (options.dryRun) return { updateId, submission: await manager.dryRun(req), events: [] };
   const submission = await manager.submit(req);
   return { updateId, submission, events: paramUpdatedEvents(steward, submission.receipt.logs) };
@@ -193,13 +210,18 @@ export async function submitQueuedUpdate(
   steward: StewardBinding,
   provider: Provider,
   change: MarketChange,
-  options: { dryRun?: boolean } = {},
+  options: SubmitOptions = {},
 ): Promise<QueuedUpdateResult> {
   await manager.assertChain();
   const updateId = changeId("automation", manager.chainId, steward.address, change);
-  const req = { updateId, to: steward.address, data: steward.encode("queueUpdate", [change.marketId, updateTuples(change), change.evidenceHash]), label: `queueUpdate ${change.market}` };
-  const recorded = !options.dryRun && (await manager.journal.get(updateId));
-  if (!recorded) {
+  const req = {
+    updateId,
+    to: steward.address,
+    data: steward.encode("queueUpdate", [change.marketId, updateTuples(change), change.evidenceHash]),
+    label: `queueUpdate ${change.market}`,
+    ...(options.retryFailed ? { retryFailed: true } : {}),
+  };
+  if (!(await isRecorded(manager, updateId, options))) {
     await assertStewardRole(steward, manager.address, "KEEPER_ROLE");
     await assertWithinBounds(steward, provider, change, { checkDelay: false });
   }

@@ -86,6 +86,12 @@ export interface TxRequest {
   value?: bigint;
   /** Human label for logs and the journal ("updateParams ETH-USD"). */
   label?: string;
+  /**
+   * Send again when the journal records this id as "failed" (refused by the node, its nonce taken
+   * by another transaction, or abandoned after a reorg). The old attempts are kept in the record;
+   * their nonce is reused when nothing holds it, so at most one of them can land.
+   */
+  retryFailed?: boolean;
 }
 
 export interface DryRunResult {
@@ -106,6 +112,8 @@ export interface DryRunResult {
   feeWithinCeiling: boolean;
   /** The journal already has this update id (a real run would reconcile, not send). */
   alreadyInJournal: boolean;
+  /** Status recorded in the journal, when it has the id. */
+  journalStatus?: SubmissionRecord["status"];
 }
 
 export interface SubmitResult {
@@ -329,7 +337,9 @@ export class TxManager {
   async dryRun(req: TxRequest): Promise<DryRunResult> {
     await this.assertChain();
     const existing = await this.#o.journal.get(req.updateId);
-    const gasLimit = await this.simulate(req);
+    const reconcile = existing !== undefined && !(existing.status === "failed" && req.retryFailed);
+    // A recorded transaction is reconciled, not simulated again (after landing it would not pass).
+    const gasLimit = reconcile ? BigInt(existing.gasLimit) : await this.simulate(req);
     const base = await this.nextBaseFee();
     const fees = this.#feesFor(base);
     const nonce = existing?.nonce ?? (await this.#o.provider.getTransactionCount(this.address, "pending"));
@@ -349,6 +359,7 @@ export class TxManager {
       maxPriorityFeePerGas: (fees?.maxPriorityFeePerGas ?? 0n).toString(),
       feeWithinCeiling: fees !== undefined,
       alreadyInJournal: existing !== undefined,
+      ...(existing ? { journalStatus: existing.status } : {}),
     };
     this.#log({ type: "dry-run", updateId: req.updateId, to: req.to, nonce, gasLimit: result.gasLimit, maxFeePerGas: result.maxFeePerGas });
     return result;
@@ -372,15 +383,22 @@ export class TxManager {
       if (existing.from.toLowerCase() !== this.address.toLowerCase() || existing.chainId !== this.chainId.toString()) {
         throw new ChainError("JOURNAL_CONFLICT", `update id ${req.updateId} was sent by ${existing.from} on chain ${existing.chainId}; nothing sent`, { input: req.updateId });
       }
-      return this.resume(existing);
+      if (!(existing.status === "failed" && req.retryFailed)) return this.resume(existing);
     }
     const gasLimit = await this.simulate(req);
     const fees = await this.#waitForFees(req);
     const { record, fresh } = await this.#withLock(async () => {
       // Another call may have recorded the same id while this one waited.
       const again = await this.#o.journal.get(req.updateId);
-      if (again) return { record: again, fresh: false };
-      const nonce = await this.#allocateNonce();
+      const retrying = again?.status === "failed" && req.retryFailed === true;
+      if (again && !retrying) return { record: again, fresh: false };
+      let nonce: number;
+      if (retrying && (await this.#o.provider.getTransactionCount(this.address, "pending")) === again.nonce) {
+        nonce = again.nonce; // nothing holds the old nonce: reuse it, so the old attempts can never also land
+        this.#nextNonce = Math.max(this.#nextNonce ?? 0, nonce + 1);
+      } else {
+        nonce = await this.#allocateNonce();
+      }
       const now = this.#o.clock.now();
       const rec: SubmissionRecord = {
         updateId: req.updateId,
@@ -394,8 +412,9 @@ export class TxManager {
         gasLimit: gasLimit.toString(),
         status: "signed",
         attempts: [],
-        reorgs: [],
-        createdAt: now,
+        reorgs: retrying ? again.reorgs : [],
+        ...(retrying ? { superseded: [...(again.superseded ?? []), { nonce: again.nonce, attempts: again.attempts, error: again.error ?? "failed" }] } : {}),
+        createdAt: retrying ? again.createdAt : now,
         updatedAt: now,
       };
       const attempt = await this.#sign(rec, fees);

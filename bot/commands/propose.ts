@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { RiskkeeperError } from "../errors.ts";
 import type { Command, CommandIO } from "./types.ts";
 
-const USAGE = `riskkeeper propose --proposal FILE [--via direct|governance|safe|automation] [--dry-run]
+const USAGE = `riskkeeper propose --proposal FILE [--via direct|governance|safe|automation] [--dry-run] [--retry-failed]
                    [--rpc URL] [--keystore FILE] [--deployment FILE] [--journal FILE]
                    [--max-fee-gwei N] [--priority-fee-gwei N] [--confirmations N]
                    [--safe ADDRESS] [--safe-call setParams|updateParams|queueUpdate] [--out FILE]
@@ -21,7 +21,9 @@ change, so a re-run never sends it twice.
 
 The keystore password is read from RISKKEEPER_KEYSTORE_PASSWORD, or prompted for on a terminal.
 --rpc defaults to http://127.0.0.1:8545; --confirmations to 1 on local chains (31337, 1337), else 2.
---dry-run simulates and prints what would be sent; it signs, sends and records nothing.`;
+--dry-run simulates and prints what would be sent; it signs, sends and records nothing.
+--retry-failed sends again a change the journal records as failed (refused by the node, nonce
+taken by another transaction, abandoned after a reorg); sent, mined and confirmed ones never are.`;
 
 export const PASSWORD_ENV = "RISKKEEPER_KEYSTORE_PASSWORD";
 
@@ -55,6 +57,7 @@ export async function runPropose(argv: string[], io: CommandIO, env: Readonly<Re
       proposal: { type: "string" },
       via: { type: "string", default: "direct" },
       "dry-run": { type: "boolean", default: false },
+      "retry-failed": { type: "boolean", default: false },
       rpc: { type: "string" },
       keystore: { type: "string" },
       deployment: { type: "string" },
@@ -121,7 +124,7 @@ export async function runPropose(argv: string[], io: CommandIO, env: Readonly<Re
       const { parseUnits } = await import("ethers");
       const journalFile = values.journal ?? path.join(".riskkeeper", `journal-${deployment.chainId}.json`);
       outcome = await chain.propose({
-        change, deployment, via, dryRun: values["dry-run"], provider, signer,
+        change, deployment, via, dryRun: values["dry-run"], retryFailed: values["retry-failed"], provider, signer,
         journal: new chain.JsonFileJournal(journalFile),
         fees: {
           maxFeePerGas: parseUnits(positiveNumber(values["max-fee-gwei"], "max-fee-gwei", "100"), "gwei"),

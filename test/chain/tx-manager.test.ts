@@ -197,6 +197,36 @@ describe("chain: transaction manager", () => {
     expect(await paramLogs()).to.have.length(2);
   });
 
+  it("a nonce taken by a transaction outside the journal fails the submission; --retry-failed sends it again once", async () => {
+    await f.rpc("evm_setAutomine", [false]);
+    let hijacked = false;
+    const clock = fakeClock(async () => {
+      if (!hijacked) {
+        hijacked = true;
+        // The same key used elsewhere: a self-transfer with the same nonce and higher fees wins.
+        await f.keeper.connect(f.provider).sendTransaction({ to: f.keeper.address, nonce: 0, maxFeePerGas: 40n * GWEI, maxPriorityFeePerGas: 5n * GWEI });
+      }
+      await f.rpc("evm_mine");
+    });
+    const manager = f.manager({ clock });
+    const change = f.change([{ parameter: "initialMarginBps", value: 1_100n }]);
+    const error = await submitDirectUpdate(manager, f.steward, f.provider, change).catch((e: unknown) => e);
+    expect(isChainError(error, "NONCE_CONSUMED"), String(error)).to.equal(true);
+    const [failed] = (manager.journal as MemoryJournal).all();
+    expect(failed).to.include({ status: "failed", nonce: 0 });
+    // Not sent again by default...
+    const again = await submitDirectUpdate(manager, f.steward, f.provider, change).catch((e: unknown) => e);
+    expect(isChainError(again, "SEND_FAILED")).to.equal(true);
+    expect((again as Error).message).to.include("not sent again");
+    // ...only when asked, with a fresh nonce, the failed try kept in the record.
+    const r = await submitDirectUpdate(manager, f.steward, f.provider, change, { retryFailed: true });
+    const record = (r.submission as { record: SubmissionRecord }).record;
+    expect(record).to.include({ status: "confirmed", nonce: 1 });
+    expect(record.superseded).to.have.length(1);
+    expect(record.superseded![0]!.nonce).to.equal(0);
+    expect(await paramLogs()).to.have.length(1);
+  });
+
   it("refuses an RPC on another chain than the deployment's; nothing sent", async () => {
     const manager = f.manager({ chainId: 1n });
     const error = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
