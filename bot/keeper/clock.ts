@@ -27,6 +27,11 @@ export interface Clock {
   schedule(cron: string, fn: TaskCallback): ScheduledTask;
   /** Runs `fn` once, `ms` from now. */
   after(ms: number, fn: TaskCallback): ScheduledTask;
+  /**
+   * Starts `fn` now as a task of this clock and returns its result. Work started outside a clock
+   * callback (a run started by trigger()) goes through here, so a simulated clock waits for it.
+   */
+  spawn<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -70,6 +75,10 @@ export class RealClock implements Clock {
       cancel: () => { job.cancel(); },
       nextRun: () => job.nextInvocation()?.getTime(),
     };
+  }
+
+  spawn<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
   }
 
   after(ms: number, fn: TaskCallback): ScheduledTask {
@@ -140,7 +149,7 @@ export class SimulatedClock implements Clock {
       const at = iterator.next().toDate().getTime();
       current = this.#push(at, () => {
         if (cancelled) return;
-        this.#start(fn);
+        void this.#start(fn).catch(() => {});
         arm();
       });
     };
@@ -152,7 +161,7 @@ export class SimulatedClock implements Clock {
   }
 
   after(ms: number, fn: TaskCallback): ScheduledTask {
-    const event = this.#push(this.#now + Math.max(0, ms), () => this.#start(fn));
+    const event = this.#push(this.#now + Math.max(0, ms), () => { void this.#start(fn).catch(() => {}); });
     let fired = false;
     const original = event.fire;
     event.fire = () => { fired = true; original(); };
@@ -160,6 +169,10 @@ export class SimulatedClock implements Clock {
       cancel: () => { event.cancelled = true; },
       nextRun: () => (event.cancelled || fired ? undefined : event.at),
     };
+  }
+
+  spawn<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#start(fn);
   }
 
   /** Number of events (jobs, timers, sleeps) still pending. */
@@ -210,18 +223,20 @@ export class SimulatedClock implements Clock {
     return event;
   }
 
-  #start(fn: TaskCallback): void {
+  #start<T>(fn: () => T | Promise<T>): Promise<T> {
     const task: SimTask = { done: false, sleeping: 0, promise: Promise.resolve() };
     this.#tasks.add(task);
-    task.promise = this.#context.run(task, async () => {
+    const result = this.#context.run(task, async () => {
       try {
-        await fn();
-      } catch {
-        // A callback's failure is its owner's to report (the scheduler logs run errors); the
-        // clock only keeps time.
+        return await fn();
       } finally {
         task.done = true;
       }
     });
+    // A callback's failure is its owner's to report (the scheduler logs run errors); the clock
+    // only keeps time.
+    task.promise = result.then(() => {}, () => {});
+    this.#wake?.();
+    return result;
   }
 }

@@ -116,7 +116,7 @@ export class MarketPipeline {
     const log = this.#o.logger.child({ market: this.#m.name });
     if (decision.changes.length === 0) {
       const why = decision.decisions.map((d) => `${d.parameter}: ${d.decision.reason}`).join("; ");
-      log.debug(`no change (${stress.level})`, { why });
+      log.info(`no change (${stress.level}): ${why}`);
       return { market: this.#m.name, outcome: "no-change", reason: why };
     }
     const observation = {
