@@ -52,6 +52,11 @@ export function readLockHolder(stateFile: string): LockHolder | undefined {
   }
 }
 
+/** True/false when the holder is on this host (its pid alive or not); undefined for another host. */
+export function holderAlive(h: LockHolder): boolean | undefined {
+  return h.hostname === os.hostname() ? pidAlive(h.pid) : undefined;
+}
+
 export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} on ${h.hostname} since ${h.startedAt}`;
 }
