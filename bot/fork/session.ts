@@ -1,11 +1,15 @@
 // Fork sessions: a chain to validate on. Either the embedded in-process EDR chain with everything
 // deployed fresh, or an EDR fork of any JSON-RPC node (an archive node, or a local `hardhat node`)
 // pinned at a block, with the roles impersonated that validation needs.
+import { rm } from "node:fs/promises";
+import path from "node:path";
 import type { Contract, Signer } from "ethers";
 import { RiskkeeperError } from "../errors.ts";
 import type { Deployment } from "../../deploy/deploy.ts";
 import { DemoProtocolAdapter, type ProtocolAdapter } from "./adapter.ts";
 import { ReplayFeedDriver } from "./oracle.ts";
+import { takeOverFeed, type FeedTakeover } from "./takeover.ts";
+import { startRpcProxy, UPSTREAM_UNREACHABLE_HEADER, type RpcProxy, type RpcProxyOptions, type RpcStats } from "./rpc-proxy.ts";
 
 type NetworkModule = typeof import("hardhat");
 export type Connection = Awaited<ReturnType<NetworkModule["network"]["create"]>>;
@@ -19,6 +23,13 @@ export interface ForkSessionOptions {
   deployment?: Deployment;
   /** Timeout of the pre-flight RPC check, ms. */
   rpcTimeoutMs?: number;
+  /**
+   * With forkUrl: the fork goes through a JSON-RPC proxy on 127.0.0.1 (rate cap, back-off on 429
+   * and 5xx, disk cache of answers at the pinned block; see rpc-proxy.ts). Default on, with the
+   * cache under the Hardhat cache directory (dev chains 31337/1337 cached on disk only when
+   * `cacheDir` is given); false forks the URL directly.
+   */
+  rpcProxy?: false | Omit<RpcProxyOptions, "upstream" | "pinnedBlock">;
 }
 
 export interface ForkSession {
@@ -28,12 +39,18 @@ export interface ForkSession {
   baseBlock: number;
   adapter: ProtocolAdapter;
   feedDriver: ReplayFeedDriver;
+  /** How the protocol's feed was taken over (replay feed, proxy, or code replaced). */
+  feedTakeover: FeedTakeover;
   steward: Contract;
   /** Signers with the roles validation acts as (impersonated on a fork). */
   governance: Signer;
   trader: Signer;
   liquidator: Signer;
   tokenOwner: Signer;
+  /** With the RPC proxy: remote calls, cache hits and retries since the session opened. */
+  rpcStats?: () => RpcStats;
+  /** With the RPC proxy: its loopback URL (EDR forks through it). */
+  rpcProxyUrl?: string;
   snapshot(): Promise<string>;
   revert(snapshotId: string): Promise<void>;
   close(): Promise<void>;
@@ -51,6 +68,10 @@ export async function probeRpc(url: string, timeoutMs = 5_000): Promise<bigint> 
     });
   } catch (error) {
     throw new RiskkeeperError("RPC_FAILED", `cannot reach the fork RPC: ${(error as Error).message}`, { input: maskUrl(url), cause: error });
+  }
+  const unreachable = response.headers.get(UPSTREAM_UNREACHABLE_HEADER);
+  if (unreachable) {
+    throw new RiskkeeperError("RPC_FAILED", `cannot reach the fork RPC: ${unreachable}`, { input: maskUrl(url) });
   }
   const body = (await response.json().catch(() => undefined)) as { result?: string; error?: { message?: string } } | undefined;
   if (!response.ok || !body?.result) {
@@ -81,6 +102,7 @@ export async function openForkSession(options: ForkSessionOptions = {}): Promise
   const { network } = await import("hardhat");
   let connection: Connection;
   let deployment: Deployment;
+  let proxy: RpcProxy | undefined;
   if (options.forkUrl === undefined) {
     const { deployRiskkeeper } = await import("../../deploy/deploy.ts");
     connection = await network.create();
@@ -90,23 +112,89 @@ export async function openForkSession(options: ForkSessionOptions = {}): Promise
       throw new RiskkeeperError("INPUT_INVALID", "a fork needs the deployment's addresses (--deployment FILE)", { input: "deployment" });
     }
     deployment = options.deployment;
-    const chainId = await probeRpc(options.forkUrl, options.rpcTimeoutMs);
-    if (chainId.toString() !== deployment.chainId) {
-      throw new RiskkeeperError("CHAIN_MISMATCH", `the RPC serves chain ${chainId} but the deployment is on chain ${deployment.chainId}`, { input: maskUrl(options.forkUrl) });
-    }
-    const forking = { url: options.forkUrl, ...(options.blockNumber !== undefined ? { blockNumber: options.blockNumber } : {}) };
-    try {
-      connection = await network.create({ network: "hardhat", override: { forking } });
-    } catch (error) {
-      throw new RiskkeeperError("RPC_FAILED", `cannot fork at block ${options.blockNumber ?? "latest"}: ${(error as Error).message}`, { input: maskUrl(options.forkUrl), cause: error });
-    }
+    const forkUrl = options.forkUrl;
+    const opened = await openFork(network, forkUrl, deployment, options);
+    connection = opened.connection;
+    proxy = opened.proxy;
   }
+  const closeAll = async () => {
+    try {
+      await connection.close();
+    } finally {
+      if (proxy) await closeProxy(proxy);
+    }
+  };
   try {
-    return await buildSession(connection, deployment, options);
+    const session = await buildSession(connection, deployment, options);
+    return { ...session, ...(proxy ? { rpcStats: () => proxy.stats(), rpcProxyUrl: proxy.url } : {}), close: closeAll };
   } catch (error) {
-    await connection.close();
+    await closeAll();
     throw error;
   }
+}
+
+/** EDR caches fork answers per host and port: a proxy's port is reused by later proxies, so its entry goes with it. */
+async function edrCacheDir(port: number): Promise<string> {
+  const hre = (await import("hardhat")).default;
+  return path.join(hre.config.paths.cache, "edr-fork-cache", "rpc_cache", "v2", `127.0.0.1_${port}`);
+}
+
+async function closeProxy(proxy: RpcProxy): Promise<void> {
+  try {
+    await proxy.close();
+  } finally {
+    await rm(await edrCacheDir(proxy.port), { recursive: true, force: true });
+  }
+}
+
+async function openFork(network: NetworkModule["network"], forkUrl: string, deployment: Deployment, options: ForkSessionOptions): Promise<{ connection: Connection; proxy: RpcProxy | undefined }> {
+  let proxy: RpcProxy | undefined;
+  if (options.rpcProxy !== false) {
+    const hre = (await import("hardhat")).default;
+    const settings = options.rpcProxy ?? {};
+    proxy = await startRpcProxy({
+      ...settings,
+      upstream: forkUrl,
+      cacheDir: settings.cacheDir ?? path.join(hre.config.paths.cache, "fork-rpc-cache"),
+      cacheDevChains: settings.cacheDevChains ?? settings.cacheDir !== undefined,
+    });
+    await rm(await edrCacheDir(proxy.port), { recursive: true, force: true });
+  }
+  try {
+    const via = proxy?.url ?? forkUrl;
+    const chainId = await probeRpc(via, options.rpcTimeoutMs).catch((error: unknown) => {
+      // Errors name the remote URL (masked), never the proxy's.
+      if (error instanceof RiskkeeperError) throw new RiskkeeperError(error.code, error.message.replace(`${maskUrl(via)}: `, ""), { input: maskUrl(forkUrl), cause: error.cause });
+      throw error;
+    });
+    if (chainId.toString() !== deployment.chainId) {
+      throw new RiskkeeperError("CHAIN_MISMATCH", `the RPC serves chain ${chainId} but the deployment is on chain ${deployment.chainId}`, { input: maskUrl(forkUrl) });
+    }
+    // Always pinned: a fork at "latest" would make every answer uncacheable and the run unrepeatable.
+    const blockNumber = options.blockNumber ?? (await latestBlock(via, options.rpcTimeoutMs));
+    proxy?.setPinnedBlock(blockNumber);
+    try {
+      const connection = await network.create({ network: "hardhat", override: { forking: { url: via, blockNumber } } });
+      return { connection, proxy };
+    } catch (error) {
+      throw new RiskkeeperError("RPC_FAILED", `cannot fork at block ${blockNumber}: ${(error as Error).message}`, { input: maskUrl(forkUrl), cause: error });
+    }
+  } catch (error) {
+    if (proxy) await closeProxy(proxy);
+    throw error;
+  }
+}
+
+async function latestBlock(url: string, timeoutMs = 5_000): Promise<number> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await response.json().catch(() => undefined)) as { result?: string } | undefined;
+  if (!body?.result) throw new RiskkeeperError("RPC_FAILED", `eth_blockNumber failed (HTTP ${response.status})`, { input: "fork RPC" });
+  return Number(BigInt(body.result));
 }
 
 async function buildSession(connection: Connection, deployment: Deployment, options: ForkSessionOptions): Promise<ForkSession> {
@@ -124,31 +212,23 @@ async function buildSession(connection: Connection, deployment: Deployment, opti
   const at = async (name: string, address: string) => (await ethers.getContractAt(name, address)) as unknown as Contract;
   const steward = await at("RiskParameterSteward", deployment.contracts.steward);
   const protocol = await at("DemoMarginProtocol", deployment.contracts.protocol);
-  const feed = await at("ReplayAggregator", deployment.contracts.feed);
   const collateral = await at("DemoUSD", deployment.contracts.collateral);
   const feedAddress = await protocol.getFunction("feed")();
   if (feedAddress.toLowerCase() !== deployment.contracts.feed.toLowerCase()) {
     throw new RiskkeeperError("CHAIN_MISMATCH", `the protocol reads feed ${feedAddress}, not the deployment's ${deployment.contracts.feed}`, { input: "deployment.contracts.feed" });
   }
-  try {
-    await feed.getFunction("lastLoadedRoundId")();
-  } catch (error) {
-    throw new RiskkeeperError(
-      "FEED_FAILED",
-      "the protocol's feed is not a ReplayAggregator; pointing an AggregatorProxy at one (proposeAggregator/confirmAggregator by its owner) is not implemented yet",
-      { input: feedAddress, cause: error },
-    );
-  }
+  // The protocol's feed, whatever it is (replay feed, proxy, plain aggregator), now serves rounds
+  // from a ReplayAggregator this session owns.
+  const takeover = await takeOverFeed(connection, feedAddress);
   const [deployer] = await ethers.getSigners();
   const governance = await impersonate(connection, deployment.roles.governance);
-  const feedOwner = await impersonate(connection, await feed.getFunction("owner")());
   const tokenOwner = await impersonate(connection, await collateral.getFunction("owner")());
   const signers = await ethers.getSigners();
   const trader = signers[8] ?? deployer;
   const liquidator = signers[9] ?? deployer;
   const adapter = new DemoProtocolAdapter({ protocol, collateral, steward, marketId: deployment.market.id });
   const provider = ethers.provider;
-  const feedDriver = new ReplayFeedDriver(feed.connect(feedOwner) as Contract, {
+  const feedDriver = new ReplayFeedDriver(takeover.replay, {
     latestTimestamp: async () => BigInt((await provider.getBlock("latest"))!.timestamp),
     setNextBlockTimestamp: (timestamp) => connection.networkHelpers.time.setNextBlockTimestamp(timestamp),
   });
@@ -158,6 +238,7 @@ async function buildSession(connection: Connection, deployment: Deployment, opti
     baseBlock,
     adapter,
     feedDriver,
+    feedTakeover: takeover,
     steward,
     governance,
     trader,

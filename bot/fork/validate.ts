@@ -10,6 +10,8 @@ import type { MarginParams, PositionHealth, WatchedPosition } from "./adapter.ts
 import { seededPopulation, type PopulationOptions } from "./population.ts";
 import { rebaseScenario, type Scenario } from "./scenarios.ts";
 import type { ForkSession } from "./session.ts";
+import type { FeedTakeoverKind } from "./takeover.ts";
+import type { RpcStats } from "./rpc-proxy.ts";
 
 export interface ParamChange {
   parameter: ParamName;
@@ -73,6 +75,10 @@ export interface ValidationReport {
   proposed: ParamSetOutcome;
   diff: Array<{ scenario: string; badDebt: [bigint, bigint]; liquidations: [number, number]; missedLiquidations: [number, number]; underwaterLiquidations: [number, number] }>;
   thresholds: ValidationThresholds;
+  /** How the protocol's feed was taken over on the fork. */
+  oracle: { takeover: FeedTakeoverKind; feed: string; replayFeed: string; summary: string };
+  /** Calls to the remote fork RPC through the session's proxy since the session opened (absent without a fork URL or proxy). */
+  rpc?: RpcStats;
 }
 
 const BPS = 10_000n;
@@ -138,6 +144,8 @@ export async function validateProposal(session: ForkSession, changes: readonly P
         };
       }),
       thresholds,
+      oracle: { takeover: session.feedTakeover.kind, feed: session.feedTakeover.feed, replayFeed: session.feedTakeover.replayAddress, summary: session.feedTakeover.summary },
+      ...(session.rpcStats ? { rpc: session.rpcStats() } : {}),
     };
   } finally {
     await session.revert(base).catch(() => undefined);
@@ -270,6 +278,8 @@ export function formatValidationReport(report: ValidationReport): string {
   lines.push(`verdict: ${report.verdict.toUpperCase()}`);
   for (const r of report.reasons) lines.push(`  - ${r}`);
   const stewardVerdict = !report.steward.wouldAccept ? "would reject" : report.steward.rejection ? "would accept once its min delay has passed" : "would accept";
+  lines.push(`oracle: ${report.oracle.summary}`);
+  if (report.rpc) lines.push(`fork RPC: ${report.rpc.remoteCalls} remote calls, ${report.rpc.cacheHits} cache hits, ${report.rpc.retries} retries`);
   lines.push(`steward (${report.steward.path} path): ${stewardVerdict}${report.steward.rejection ? ` — ${report.steward.rejection}` : ""}`);
   lines.push("changes:");
   for (const c of report.changes) lines.push(`  ${c.parameter.padEnd(22)} ${c.from} -> ${c.to}`);

@@ -57,7 +57,7 @@ describe("fork validation gate on a fork of a local node (HTTP, 127.0.0.1)", fun
 
   it("judges the protocol's own positions: thin margins fail with bad debt, the current ones hold", async function () {
     this.timeout(120_000);
-    session = await openForkSession({ forkUrl: node.url, blockNumber: forkBlock, deployment });
+    session = await openForkSession({ forkUrl: node.url, blockNumber: forkBlock, deployment, rpcProxy: { maxRequestsPerSecond: 2_000 } });
     expect(session.baseBlock).to.equal(forkBlock);
     const crash = syntheticCrash({ seed: 5, steps: 48, crashFraction: 0.3, crashSteps: 15 });
     const options = { scenarios: [crash], population: { count: 0, seed: 1 }, path: "governance" as const };
@@ -69,6 +69,8 @@ describe("fork validation gate on a fork of a local node (HTTP, 127.0.0.1)", fun
     expect(current.liquidations).to.equal(12);
     expect(proposed.badDebt > 0n).to.equal(true);
     expect(thin.verdict).to.equal("fail");
+    expect(thin.oracle.takeover).to.equal("replay");
+    expect(thin.rpc!.remoteCalls).to.be.greaterThan(0);
     // The fork never touched the node.
     expect(await node.connection.ethers.provider.getBlockNumber()).to.equal(forkBlock);
   });

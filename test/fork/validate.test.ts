@@ -37,6 +37,8 @@ describe("fork validation gate (embedded chain)", () => {
     expect(report.reasons.some((r) => r.includes("bad debt"))).to.equal(true);
     expect(report.steward.wouldAccept).to.equal(false);
     expect(report.steward.rejection).to.match(/^StewardStepTooLarge/);
+    expect(report.oracle.takeover).to.equal("replay");
+    expect(report.rpc).to.equal(undefined);
   });
 
   it("passes a bounded tightening, and the same scenario gives the same outcome twice", async function () {
