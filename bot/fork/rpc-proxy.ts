@@ -5,8 +5,10 @@
 //     honouring Retry-After;
 //   - keeps a disk cache of answers that can never change — state at an explicit block number at or
 //     before the pinned block: eth_getStorageAt, eth_getCode, eth_getBalance,
-//     eth_getTransactionCount, eth_getBlockByNumber, and eth_chainId — keyed by (chain id, block,
-//     method, params). "latest", "pending" and other tags are always forwarded;
+//     eth_getTransactionCount, eth_getBlockByNumber, eth_feeHistory, and eth_chainId/net_version —
+//     keyed by (chain id, block, method, params). Answers for "latest", "pending" and other moving
+//     tags are never cached; with freezeAtPinnedBlock (what fork sessions use) such questions are
+//     asked about the pinned block instead;
 //   - counts remote calls, cache hits and retries.
 // One JSON Lines file per chain and block: a torn last line (a crash mid-write) is skipped on load.
 import { createHash } from "node:crypto";
@@ -23,6 +25,13 @@ export interface RpcProxyOptions {
   cacheDir?: string;
   /** Block the fork is pinned at: only answers at an explicit block <= this one are cached (settable later). */
   pinnedBlock?: number;
+  /**
+   * Serve the remote chain as it stood at the pinned block (default false): eth_blockNumber answers
+   * the pinned block and "latest"/"pending"/"safe"/"finalized" block tags are rewritten to it, so
+   * EDR's questions about the head of a pinned fork are answered at the fork block (and cached like
+   * any explicit block) instead of reaching the moving head of the remote chain.
+   */
+  freezeAtPinnedBlock?: boolean;
   /** Dev chains (31337, 1337) restart with the same id and block numbers: cached on disk only when true. */
   cacheDevChains?: boolean;
   /** Cap on requests per second to the remote node (default 25). */
@@ -80,7 +89,11 @@ const BLOCK_PARAM: Record<string, number> = {
   eth_getBalance: 1,
   eth_getTransactionCount: 1,
   eth_getBlockByNumber: 0,
+  eth_feeHistory: 1,
 };
+/** Answers fixed for a chain, cached per upstream (the chain id is not known before them). */
+const PER_UPSTREAM = new Set(["eth_chainId", "net_version"]);
+const MOVING_TAGS = new Set(["latest", "pending", "safe", "finalized"]);
 const DEV_CHAINS = new Set(["0x7a69", "0x539"]); // 31337, 1337
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -244,12 +257,24 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
 
   async function handle(request: JsonRpcRequest): Promise<{ status: number; body: JsonRpcResponse; unreachable?: string }> {
     const id = request.id ?? null;
-    if (request.method === "eth_chainId") {
-      // Keyed by the upstream (a hash of its URL): the one answer needed before the chain id is known.
-      const cached = chainId !== undefined || (await cache.get(upstreamKey, "chain", "eth_chainId", true)).hit;
-      if (cached) {
+    if (PER_UPSTREAM.has(request.method)) {
+      // Keyed by the upstream (a hash of its URL): answers needed before the chain id is known.
+      const cached = request.method === "eth_chainId" && chainId !== undefined ? { hit: true, value: chainId } : await cache.get(upstreamKey, "chain", request.method, true);
+      if (cached.hit) {
         stats.cacheHits++;
-        return { status: 200, body: { jsonrpc: "2.0", id, result: await knownChainId() } };
+        return { status: 200, body: { jsonrpc: "2.0", id, result: cached.value } };
+      }
+    }
+    if (options.freezeAtPinnedBlock && pinnedBlock !== undefined) {
+      if (request.method === "eth_blockNumber") {
+        stats.cacheHits++;
+        return { status: 200, body: { jsonrpc: "2.0", id, result: `0x${pinnedBlock.toString(16)}` } };
+      }
+      const index = BLOCK_PARAM[request.method];
+      if (index !== undefined && request.params && typeof request.params[index] === "string" && MOVING_TAGS.has(request.params[index] as string)) {
+        const params = [...request.params];
+        params[index] = `0x${pinnedBlock.toString(16)}`;
+        request = { ...request, params };
       }
     }
     const block = explicitBlock(request.method, request.params);
@@ -270,9 +295,9 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
       return { status: 502, body: { jsonrpc: "2.0", id, error: { code: -32603, message } }, ...(answer.unreachable ? { unreachable: answer.unreachable } : {}) };
     }
     const body = { ...answer.body, id };
-    if (request.method === "eth_chainId" && typeof body.result === "string") {
-      chainId = body.result;
-      await cache.set(upstreamKey, "chain", "eth_chainId", chainId, true);
+    if (PER_UPSTREAM.has(request.method) && answer.status === 200 && typeof body.result === "string") {
+      if (request.method === "eth_chainId") chainId = body.result;
+      await cache.set(upstreamKey, "chain", request.method, body.result, true);
     } else if (cacheable && chain !== undefined && answer.status === 200 && body.error === undefined && body.result !== undefined && body.result !== null) {
       await cache.set(chain, block, key, body.result, persist);
     }

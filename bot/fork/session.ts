@@ -27,7 +27,7 @@ export interface ForkSessionOptions {
    * With forkUrl: the fork goes through a JSON-RPC proxy on 127.0.0.1 (rate cap, back-off on 429
    * and 5xx, disk cache of answers at the pinned block; see rpc-proxy.ts). Default on, with the
    * cache under the Hardhat cache directory (dev chains 31337/1337 cached on disk only when
-   * `cacheDir` is given); false forks the URL directly.
+   * `cacheDir` is given) and the remote chain frozen at the pinned block; false forks the URL directly.
    */
   rpcProxy?: false | Omit<RpcProxyOptions, "upstream" | "pinnedBlock">;
 }
@@ -157,6 +157,7 @@ async function openFork(network: NetworkModule["network"], forkUrl: string, depl
       upstream: forkUrl,
       cacheDir: settings.cacheDir ?? path.join(hre.config.paths.cache, "fork-rpc-cache"),
       cacheDevChains: settings.cacheDevChains ?? settings.cacheDir !== undefined,
+      freezeAtPinnedBlock: settings.freezeAtPinnedBlock ?? true,
     });
     await rm(await edrCacheDir(proxy.port), { recursive: true, force: true });
   }
