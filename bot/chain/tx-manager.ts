@@ -259,13 +259,13 @@ export class TxManager {
   }
 
   /** Waits (on the injected clock) until the base fee is under the ceiling, or refuses. */
-  async #waitForFees(req: TxRequest): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+  async #waitForFees(req: TxRequest): Promise<{ fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }; waited: boolean }> {
     const { clock } = this.#o;
     const start = clock.now();
-    for (;;) {
+    for (let polls = 0; ; polls++) {
       const base = await this.nextBaseFee();
       const fees = this.#feesFor(base);
-      if (fees) return fees;
+      if (fees) return { fees, waited: polls > 0 };
       const waited = clock.now() - start;
       if (waited >= this.#o.maxFeeWaitMs) {
         throw new ChainError("FEE_ABOVE_CEILING", `base fee ${base} wei stayed at or above the ceiling ${this.#o.fees.maxFeePerGas} wei for ${waited} ms; nothing sent`, {
@@ -385,8 +385,10 @@ export class TxManager {
       }
       if (!(existing.status === "failed" && req.retryFailed)) return this.resume(existing);
     }
-    const gasLimit = await this.simulate(req);
-    const fees = await this.#waitForFees(req);
+    let gasLimit = await this.simulate(req);
+    const { fees, waited } = await this.#waitForFees(req);
+    // The chain moved while the fee was too high: judge the call again on the state it meets now.
+    if (waited) gasLimit = await this.simulate(req);
     const { record, fresh } = await this.#withLock(async () => {
       // Another call may have recorded the same id while this one waited.
       const again = await this.#o.journal.get(req.updateId);

@@ -161,6 +161,41 @@ describe("chain: transaction manager", () => {
     expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
   });
 
+  it("a reorg after confirmation is noticed when the update is submitted again, and the tx re-sent once", async () => {
+    const snapshot = await f.rpc("evm_snapshot");
+    const journal = new MemoryJournal();
+    const change = f.change([{ parameter: "initialMarginBps", value: 1_100n }]);
+    const first = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, change);
+    const confirmedIn = (first.submission as { record: SubmissionRecord }).record.mined!;
+    await f.rpc("evm_revert", [snapshot]);
+    expect(await paramLogs()).to.have.length(0);
+    const again = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, change);
+    const record = (again.submission as { record: SubmissionRecord }).record;
+    expect(record.status).to.equal("confirmed");
+    expect(record.reorgs.map((r) => r.blockHash)).to.deep.equal([confirmedIn.blockHash]);
+    expect(record.attempts).to.have.length(1);
+    expect(await paramLogs()).to.have.length(1);
+  });
+
+  it("re-simulates after a fee wait: a call the chain turned against meanwhile is not sent", async () => {
+    await f.rpc("hardhat_setNextBlockBaseFeePerGas", [hex(100n * GWEI)]);
+    const clock = fakeClock(async (c) => {
+      if (c.sleeps === 2) {
+        // While the fee is too high, the guardian freezes the market (its tx pays the high base fee).
+        const steward = await f.ethers.getContractAt("RiskParameterSteward", f.steward.address);
+        const [, , guardian] = await f.ethers.getSigners();
+        await (await steward.connect(guardian!).getFunction("setMarketFrozen")(f.deployment.market.id, true, { maxFeePerGas: 200n * GWEI })).wait();
+        await f.rpc("hardhat_setNextBlockBaseFeePerGas", [hex(GWEI)]);
+      }
+    });
+    const journal = new MemoryJournal();
+    const error = await submitDirectUpdate(f.manager({ clock, journal }), f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+    expect(isChainError(error, "SIMULATION_REVERTED"), String(error)).to.equal(true);
+    expect((error as Error).message).to.include("StewardMarketIsFrozen");
+    expect(journal.all()).to.have.length(0);
+    expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(0);
+  });
+
   it("after a reorg, a tx that no longer passes is marked failed, not re-sent", async () => {
     const snapshot = await f.rpc("evm_snapshot");
     let reverted = false;
