@@ -319,15 +319,21 @@ export class TxManager {
     await this.#o.journal.put(record);
   }
 
-  /** Broadcasts a signed transaction; "already known" counts as sent. Returns an error text when the node refused it. */
-  async #broadcast(raw: string): Promise<string | undefined> {
+  /**
+   * Broadcasts a signed transaction; "already known" counts as sent. Returns an error text when it
+   * failed, with `transport` true when the outcome is unknown (timeout, connection lost, HTTP 5xx):
+   * the node may have it, so such a transaction is followed, never marked failed.
+   */
+  async #broadcast(raw: string): Promise<{ error: string; transport: boolean } | undefined> {
     try {
       await this.#o.provider.broadcastTransaction(raw);
       return undefined;
     } catch (error) {
       const text = `${(error as Error).message ?? error}`;
       if (/already known|known transaction|already imported|already in (the )?mempool/i.test(text)) return undefined;
-      return text.split("\n")[0]!.slice(0, 300);
+      const code = (error as { code?: string }).code;
+      const transport = code === "TIMEOUT" || code === "NETWORK_ERROR" || code === "SERVER_ERROR" || /ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|timeout/i.test(text);
+      return { error: text.split("\n")[0]!.slice(0, 300), transport };
     }
   }
 
@@ -426,15 +432,18 @@ export class TxManager {
       this.#log({ type: "signed", updateId: req.updateId, nonce, hash: attempt.hash, maxFeePerGas: attempt.maxFeePerGas });
       const refused = await this.#broadcast(attempt.raw);
       if (refused) {
-        // The nonce may have been taken meanwhile (by us in another process): let follow decide.
-        if (!/nonce too low|nonce has already been used|nonce.*expired/i.test(refused)) {
+        this.#log({ type: "send-error", updateId: req.updateId, error: refused.error, transport: refused.transport });
+        // Failed only on a definite refusal of a transaction the node does not hold. An unknown
+        // outcome, or a nonce taken meanwhile, is left to follow (it re-broadcasts or concludes).
+        const nonceTaken = /nonce too low|nonce has already been used|nonce.*expired/i.test(refused.error);
+        const held = await this.#o.provider.getTransaction(attempt.hash).then((t) => t !== null, () => true);
+        if (!refused.transport && !nonceTaken && !held) {
           rec.status = "failed";
-          rec.error = refused;
+          rec.error = refused.error;
           this.#inflight.delete(nonce);
           this.#nextNonce = undefined;
           await this.#put(rec);
-          this.#log({ type: "send-error", updateId: req.updateId, error: refused });
-          throw new ChainError("SEND_FAILED", `the node refused ${req.label ?? req.updateId}: ${refused}`, { input: req.label ?? req.updateId });
+          throw new ChainError("SEND_FAILED", `the node refused ${req.label ?? req.updateId}: ${refused.error}`, { input: req.label ?? req.updateId });
         }
       }
       rec.status = "sent";
@@ -568,7 +577,7 @@ export class TxManager {
           }
           const last = record.attempts.at(-1)!;
           const refused = await this.#broadcast(last.raw);
-          this.#log({ type: "rebroadcast", updateId: record.updateId, hash: last.hash, ...(refused ? { error: refused } : {}) });
+          this.#log({ type: "rebroadcast", updateId: record.updateId, hash: last.hash, ...(refused ? { error: refused.error } : {}) });
           if (record.status === "signed" && !refused) {
             record.status = "sent";
             await this.#put(record);
@@ -584,7 +593,7 @@ export class TxManager {
             record.attempts.push(attempt);
             await this.#put(record); // recorded before it is broadcast, like the first
             const refused = await this.#broadcast(attempt.raw);
-            this.#log({ type: "replaced", updateId: record.updateId, nonce: record.nonce, replaces: last.hash, hash: attempt.hash, maxFeePerGas: attempt.maxFeePerGas, maxPriorityFeePerGas: attempt.maxPriorityFeePerGas, ...(refused ? { error: refused } : {}) });
+            this.#log({ type: "replaced", updateId: record.updateId, nonce: record.nonce, replaces: last.hash, hash: attempt.hash, maxFeePerGas: attempt.maxFeePerGas, maxPriorityFeePerGas: attempt.maxPriorityFeePerGas, ...(refused ? { error: refused.error } : {}) });
           }
           lastSendAt = clock.now();
         }

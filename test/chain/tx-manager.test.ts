@@ -262,6 +262,46 @@ describe("chain: transaction manager", () => {
     expect(await paramLogs()).to.have.length(1);
   });
 
+  describe("broadcast outcomes", () => {
+    /** The fixture's provider with broadcastTransaction replaced. */
+    const withBroadcast = (broadcast: (raw: string, real: (raw: string) => Promise<unknown>) => Promise<unknown>) =>
+      new Proxy(f.provider, {
+        get(target, prop) {
+          if (prop === "broadcastTransaction") return (raw: string) => broadcast(raw, (r) => target.broadcastTransaction(r));
+          const value = Reflect.get(target, prop, target) as unknown;
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const timeout = () => Object.assign(new Error("request timeout"), { code: "TIMEOUT" });
+
+    it("a timeout after the node took the tx is followed to confirmation, not marked failed", async () => {
+      const provider = withBroadcast(async (raw, real) => { await real(raw); throw timeout(); });
+      const r = await submitDirectUpdate(f.manager({ provider }), f.steward, provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }]));
+      expect((r.submission as { record: SubmissionRecord }).record.status).to.equal("confirmed");
+      expect(await paramLogs()).to.have.length(1);
+    });
+
+    it("a timeout before the node took the tx: followed, re-broadcast (same bytes), confirmed once", async () => {
+      let calls = 0;
+      const provider = withBroadcast(async (raw, real) => { calls += 1; if (calls === 1) throw timeout(); return real(raw); });
+      const r = await submitDirectUpdate(f.manager({ provider }), f.steward, provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }]));
+      const record = (r.submission as { record: SubmissionRecord }).record;
+      expect(record.status).to.equal("confirmed");
+      expect(record.attempts).to.have.length(1);
+      expect(f.events.map((e) => e.type)).to.include.members(["send-error", "rebroadcast", "confirmed"]);
+      expect(await paramLogs()).to.have.length(1);
+    });
+
+    it("a definite refusal (insufficient funds) is SEND_FAILED and recorded failed", async () => {
+      await f.helpers.setBalance(f.keeper.address, 0n);
+      const journal = new MemoryJournal();
+      const error = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+      expect(isChainError(error, "SEND_FAILED"), String(error)).to.equal(true);
+      expect(journal.all()[0]).to.include({ status: "failed" });
+      expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(0);
+    });
+  });
+
   it("refuses an RPC on another chain than the deployment's; nothing sent", async () => {
     const manager = f.manager({ chainId: 1n });
     const error = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
