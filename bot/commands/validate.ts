@@ -1,16 +1,28 @@
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { RiskkeeperError } from "../errors.ts";
 import type { Command } from "./types.ts";
 
-const USAGE = `riskkeeper validate --proposal FILE [--fork-url URL] [--block N] [--deployment FILE]
-                    [--data PRICES.csv] [--window ROUNDS] [--horizon ROUNDS] [--scenarios K] [--positions N] [--seed N]
+const USAGE = `riskkeeper validate --proposal FILE [--fork-url URL] [--block N] [--deployment FILE] [--no-rpc-proxy] [--rpc-cache DIR] [--rpc-rps N]
+                    [--data PRICES.csv] [--rounds ROUNDS.csv] [--scenario-file PRICES.csv] [--monte-carlo N] [--mc-worst K]
+                    [--window ROUNDS] [--horizon ROUNDS] [--scenarios K] [--positions N] [--seed N]
                     [--delay ROUNDS] [--via keeper|governance] [--json]
 
-Without --fork-url the embedded in-process chain is deployed fresh. Scenarios: the K worst
-drawdown windows and the worst rally of --data, judged over --horizon rounds (default 24) and
-each played over --window rounds (default 720) from 24 rounds before the move, or a seeded
-synthetic crash when no data is given. Positions: a seeded population of N (default 200) opened
-under each parameter set, plus any the protocol already holds. Exit code 0 on pass, 1 on fail.`;
+Without --fork-url the embedded in-process chain is deployed fresh. With it, the fork goes through
+a loopback RPC proxy (rate cap --rpc-rps, default 25/s; back-off on 429 and 5xx; disk cache of
+answers at the pinned block under --rpc-cache, default cache/fork-rpc-cache) unless --no-rpc-proxy.
+Scenarios (any combination; a seeded synthetic crash when none is given):
+  --data FILE           the K worst drawdown windows and the worst rally of a price file, judged over
+                        --horizon rounds (default 24), each played over --window rounds (default 720)
+                        from 24 rounds before the move;
+  --rounds FILE         real Chainlink rounds (a rounds CSV), the same windows counted in rounds, each
+                        round at its own recorded time; a file shorter than the window is played whole;
+  --scenario-file FILE  any price series, played whole as recorded;
+  --monte-carlo N       GARCH(1,1)-t fitted on the history (--data, else --rounds, else
+                        --scenario-file), N seeded paths of --window steps, the --mc-worst K (default 1)
+                        worst drawdowns and K worst rallies kept.
+Positions: a seeded population of N (default 200) opened under each parameter set, plus any the
+protocol already holds. Exit code 0 on pass, 1 on fail.`;
 
 function intOption(value: string | undefined, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -34,6 +46,13 @@ export const command: Command = {
         block: { type: "string" },
         deployment: { type: "string" },
         data: { type: "string" },
+        rounds: { type: "string" },
+        "scenario-file": { type: "string" },
+        "monte-carlo": { type: "string" },
+        "mc-worst": { type: "string" },
+        "no-rpc-proxy": { type: "boolean", default: false },
+        "rpc-cache": { type: "string" },
+        "rpc-rps": { type: "string" },
         window: { type: "string" },
         horizon: { type: "string" },
         scenarios: { type: "string" },
@@ -64,21 +83,53 @@ export const command: Command = {
       throw new RiskkeeperError("CLI_USAGE", "a fork needs the deployment's addresses: --deployment FILE or \"deployment\" in the proposal", { input: "--deployment" });
     }
 
+    const monteCarloPaths = values["monte-carlo"] === undefined ? 0 : intOption(values["monte-carlo"], "monte-carlo", 0, 1);
+    const mcWorst = intOption(values["mc-worst"], "mc-worst", 1, 1);
+    if (values["mc-worst"] !== undefined && monteCarloPaths === 0) throw new RiskkeeperError("CLI_USAGE", "--mc-worst needs --monte-carlo N", { input: "--mc-worst" });
+    const rps = values["rpc-rps"] === undefined ? undefined : intOption(values["rpc-rps"], "rpc-rps", 25, 1);
+    if ((values["no-rpc-proxy"] || values["rpc-cache"] || rps !== undefined) && !values["fork-url"]) {
+      throw new RiskkeeperError("CLI_USAGE", "--no-rpc-proxy, --rpc-cache and --rpc-rps need --fork-url", { input: "--fork-url" });
+    }
+
     const fork = await import("../fork/index.ts");
     const scenarios = [];
+    let history: { t: ArrayLike<number>; price: ArrayLike<number>; source: string } | undefined;
     if (values.data) {
       const { loadPrices } = await import("../data/prices.ts");
       const { series } = await loadPrices(values.data);
       scenarios.push(...fork.worstWindows(series.t, series.close, { windowSteps: window, horizonSteps: horizon, k, direction: "down" }));
       scenarios.push(...fork.worstWindows(series.t, series.close, { windowSteps: window, horizonSteps: horizon, k: 1, direction: "up" }));
-    } else {
-      scenarios.push(fork.syntheticCrash({ seed, steps: window }));
+      history = { t: series.t, price: series.close, source: values.data };
     }
+    if (values.rounds) {
+      const { loadRounds } = await import("../data/rounds.ts");
+      const { rounds } = await loadRounds(values.rounds);
+      scenarios.push(...fork.roundsScenarios(rounds, { windowRounds: window, horizonRounds: horizon, k, label: `Chainlink rounds (${path.basename(values.rounds)})` }));
+      history ??= { t: rounds.updatedAt, price: rounds.answer, source: values.rounds };
+    }
+    if (values["scenario-file"]) {
+      const { loadPrices } = await import("../data/prices.ts");
+      const file = values["scenario-file"];
+      const { series } = await loadPrices(file);
+      scenarios.push(fork.scenarioFromPath(`recorded series ${path.basename(file)} (${series.close.length} rounds)`, "recorded", series.t, series.close));
+      history ??= { t: series.t, price: series.close, source: file };
+    }
+    let monteCarlo: (Omit<Awaited<ReturnType<typeof fork.monteCarloScenarios>>, "scenarios"> & { history: string }) | undefined;
+    if (monteCarloPaths > 0) {
+      if (!history) throw new RiskkeeperError("CLI_USAGE", "--monte-carlo fits its model on history: give --data, --rounds or --scenario-file", { input: "--monte-carlo" });
+      const mc = await fork.monteCarloScenarios(history.t, history.price, { paths: monteCarloPaths, steps: window, k: mcWorst, seed });
+      scenarios.push(...mc.scenarios);
+      monteCarlo = { model: mc.model, simulated: mc.simulated, history: history.source };
+    }
+    if (scenarios.length === 0) scenarios.push(fork.syntheticCrash({ seed, steps: window }));
 
     const session = await fork.openForkSession({
       ...(values["fork-url"] ? { forkUrl: values["fork-url"] } : {}),
       ...(block !== undefined ? { blockNumber: block } : {}),
       ...(deploymentFile && values["fork-url"] ? { deployment: await readDeploymentFile(deploymentFile) } : {}),
+      ...(values["no-rpc-proxy"]
+        ? { rpcProxy: false as const }
+        : { rpcProxy: { ...(values["rpc-cache"] ? { cacheDir: path.resolve(values["rpc-cache"]) } : {}), ...(rps !== undefined ? { maxRequestsPerSecond: rps } : {}) } }),
     });
     try {
       if (session.deployment.market.name !== proposal.market) {
@@ -97,7 +148,10 @@ export const command: Command = {
         ...(progress ? { onProgress: progress } : {}),
       });
       if (progress) process.stderr.write("\n");
-      io.stdout(values.json ? stringify(report) : fork.formatValidationReport(report));
+      const text = fork.formatValidationReport(report) + (monteCarlo
+        ? `\nmonte carlo: GARCH(1,1)-t on ${monteCarlo.model.n} returns of ${monteCarlo.history} (nu ${monteCarlo.model.params.nu?.toFixed(2)}, persistence ${(monteCarlo.model.params.alpha + monteCarlo.model.params.beta).toFixed(3)}); ${monteCarlo.simulated.paths} paths, median drawdown ${(monteCarlo.simulated.medianDrawdown * 100).toFixed(1)}%, median rally ${(monteCarlo.simulated.medianRally * 100).toFixed(1)}%`
+        : "");
+      io.stdout(values.json ? stringify({ ...report, ...(monteCarlo ? { monteCarlo } : {}) }) : text);
       return report.verdict === "pass" ? 0 : 1;
     } finally {
       await session.close();

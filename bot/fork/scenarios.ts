@@ -158,3 +158,153 @@ export function scenarioFromPath(name: string, kind: ScenarioKind, t: ArrayLike<
   }
   return { name, kind, rounds, worstMove: extreme };
 }
+
+export interface MonteCarloOptions {
+  /** Paths simulated; the worst are kept. */
+  paths: number;
+  /** Steps per path (the scenario window, in the history's cadence). */
+  steps: number;
+  /** Paths kept per direction: the k worst drawdowns and the k worst rallies (default 1). */
+  k?: number;
+  seed: number;
+  /** Most recent returns the GARCH-t model is fitted on (default 10,000). */
+  fitWindow?: number;
+  /** Price of the first round (default the last price of the history). */
+  startPrice?: number;
+}
+
+export interface MonteCarloResult {
+  scenarios: Scenario[];
+  /** The fitted model, for the report: GARCH(1,1)-t parameters of the history's log returns. */
+  model: { params: { mu: number; omega: number; alpha: number; beta: number; nu?: number }; n: number; converged: boolean; warnings: string[] };
+  /** Distribution of the simulated paths' worst moves, for context. */
+  simulated: { paths: number; medianDrawdown: number; medianRally: number };
+}
+
+/**
+ * Monte Carlo tail paths: GARCH(1,1) with Student-t innovations fitted by ML on the history's log
+ * returns (bot/models `fitGarch`), `paths` seeded paths of `steps` returns simulated from it
+ * (`simulateGarchSeries`, path i from seed * 100,000 + i), and the k paths with the largest peak-to-trough
+ * drawdown and the k with the largest trough-to-peak rally kept as scenarios, at the history's
+ * median cadence. Deterministic for a given history and seed.
+ */
+export async function monteCarloScenarios(t: ArrayLike<number>, price: ArrayLike<number>, options: MonteCarloOptions): Promise<MonteCarloResult> {
+  const { paths, steps, seed } = options;
+  const k = options.k ?? 1;
+  assertInput(Number.isInteger(paths) && paths >= 1 && paths <= 100_000, `must be an integer in [1, 100000], got ${paths}`, "paths");
+  assertInput(Number.isInteger(steps) && steps >= 2, `must be an integer >= 2, got ${steps}`, "steps");
+  assertInput(Number.isInteger(k) && k >= 1 && k <= paths, `must be an integer in [1, paths], got ${k}`, "k");
+  assertInput(t.length === price.length, `t has ${t.length} rows but price has ${price.length}`, "price");
+  const n = price.length;
+  const from = Math.max(0, n - 1 - (options.fitWindow ?? 10_000));
+  const returns: number[] = [];
+  const intervals: number[] = [];
+  for (let i = from + 1; i < n; i++) {
+    if (!(price[i] > 0 && price[i - 1] > 0) || !Number.isFinite(price[i])) {
+      throw new RiskkeeperError("DATA_BAD_VALUE", `price[${i}] = ${price[i]} is not a positive finite number`, { input: "price" });
+    }
+    returns.push(Math.log(price[i] / price[i - 1]));
+    intervals.push(t[i] - t[i - 1]);
+  }
+  const { fitGarch, simulateGarchSeries } = await import("../models/index.ts");
+  const fit = fitGarch(returns, { model: "garch", dist: "t" });
+  const dt = Math.max(1, Math.round([...intervals].sort((a, b) => a - b)[Math.floor(intervals.length / 2)]));
+  const start = options.startPrice ?? price[n - 1];
+  const t0 = t[n - 1] + dt;
+  const drawdowns = new Float64Array(paths);
+  const rallies = new Float64Array(paths);
+  // Path i of seed s draws from seed s * 100,000 + i: runs with different seeds share no path.
+  const simulate = (i: number) => simulateGarchSeries({ params: fit.params, dist: "t", n: steps, seed: seed * 100_000 + i });
+  for (let i = 0; i < paths; i++) {
+    let cum = 0, peak = 0, trough = 0, dd = 0, ru = 0;
+    for (const r of simulate(i)) {
+      cum += r;
+      if (cum > peak) peak = cum;
+      if (cum < trough) trough = cum;
+      if (peak - cum > dd) dd = peak - cum;
+      if (cum - trough > ru) ru = cum - trough;
+    }
+    drawdowns[i] = dd;
+    rallies[i] = ru;
+  }
+  const worst = (values: Float64Array) => Array.from({ length: paths }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
+  const build = (i: number, direction: "down" | "up"): Scenario => {
+    const returnsOfPath = simulate(i);
+    const ts: number[] = [t0];
+    const ps: number[] = [start];
+    let logPrice = Math.log(start);
+    for (let j = 0; j < returnsOfPath.length; j++) {
+      logPrice += returnsOfPath[j];
+      ts.push(t0 + (j + 1) * dt);
+      ps.push(Math.exp(logPrice));
+    }
+    const move = direction === "down" ? -(1 - Math.exp(-drawdowns[i])) : Math.exp(rallies[i]) - 1;
+    const scenario = scenarioFromPath(
+      `monte-carlo GARCH-t path ${i} (seed ${seed}): ${direction === "down" ? "drawdown" : "rally"} ${(Math.abs(move) * 100).toFixed(1)}% ${direction === "down" ? "peak to trough" : "trough to peak"} over ${steps} steps (worst of ${paths})`,
+      "monte-carlo", ts, ps,
+    );
+    return { ...scenario, worstMove: move };
+  };
+  const median = (values: Float64Array) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return {
+    scenarios: [...worst(drawdowns).map((i) => build(i, "down")), ...worst(rallies).map((i) => build(i, "up"))],
+    model: {
+      params: { mu: fit.params.mu, omega: fit.params.omega, alpha: fit.params.alpha, beta: fit.params.beta, ...(fit.params.nu !== undefined ? { nu: fit.params.nu } : {}) },
+      n: returns.length,
+      converged: fit.converged,
+      warnings: fit.warnings.map((w) => w.code),
+    },
+    simulated: { paths, medianDrawdown: -(1 - Math.exp(-median(drawdowns))), medianRally: Math.exp(median(rallies)) - 1 },
+  };
+}
+
+/** Chainlink rounds in columns (bot/data `loadRounds`): update times (unix seconds) and answers. */
+export interface RoundsHistory {
+  updatedAt: ArrayLike<number>;
+  answer: ArrayLike<number>;
+}
+
+/**
+ * Real Chainlink rounds as scenarios, each round at its own recorded time (a feed updates on its
+ * deviation threshold and heartbeat, not on a clock): the k worst drawdown windows and the worst
+ * rally window of `windowRounds` rounds, judged over `horizonRounds` rounds; a file shorter than
+ * the window is played whole.
+ */
+export function roundsScenarios(rounds: RoundsHistory, options: { windowRounds: number; horizonRounds?: number; k: number; label?: string }): Scenario[] {
+  const label = options.label ?? "Chainlink rounds";
+  const n = rounds.answer.length;
+  assertInput(n >= 2, `needs at least 2 rounds, got ${n}`, label);
+  if (n <= options.windowRounds) {
+    const ts = Array.from(rounds.updatedAt);
+    return [{ ...scenarioFromPathLoose(`${label}: all ${n} rounds`, ts, Array.from(rounds.answer)) }];
+  }
+  const horizon = Math.min(options.horizonRounds ?? 24, options.windowRounds);
+  const windows = [
+    ...worstWindows(rounds.updatedAt, rounds.answer, { windowSteps: options.windowRounds, horizonSteps: horizon, k: options.k, direction: "down" }),
+    ...worstWindows(rounds.updatedAt, rounds.answer, { windowSteps: options.windowRounds, horizonSteps: horizon, k: 1, direction: "up" }),
+  ];
+  return windows.map((w) => {
+    const first = w.rounds[0].t;
+    const last = w.rounds[w.rounds.length - 1].t;
+    const iso = (s: number) => new Date(s * 1000).toISOString().slice(0, 16) + "Z";
+    return {
+      ...w,
+      kind: "recorded",
+      name: `${label}: ${w.kind} ${(Math.abs(w.worstMove) * 100).toFixed(1)}% within ${horizon} rounds, ${w.rounds.length} rounds ${iso(first)} to ${iso(last)} at their own times`,
+    } satisfies Scenario;
+  });
+}
+
+/** Like scenarioFromPath, but allows rounds updated in the same second (Chainlink does that). */
+function scenarioFromPathLoose(name: string, t: number[], price: number[]): Scenario {
+  let extreme = 0;
+  const rounds: ScenarioRound[] = [];
+  for (let i = 0; i < t.length; i++) {
+    if (!(price[i] > 0) || !Number.isFinite(price[i])) throw new RiskkeeperError("DATA_BAD_VALUE", `price[${i}] = ${price[i]} is not a positive finite number`, { input: name });
+    if (i > 0 && t[i] < t[i - 1]) throw new RiskkeeperError("DATA_TIME_ORDER", `t[${i}] = ${t[i]} is before t[${i - 1}] = ${t[i - 1]}`, { input: name });
+    const move = price[i] / price[0] - 1;
+    if (Math.abs(move) > Math.abs(extreme)) extreme = move;
+    rounds.push({ t: t[i], price: price[i] });
+  }
+  return { name, kind: "recorded", rounds, worstMove: extreme };
+}
