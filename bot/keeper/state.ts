@@ -290,7 +290,7 @@ export class StateStore {
     // Validate before locking, so a bad file leaves no trace; read again under the lock.
     const before = await adapter.read();
     if (before !== null) migrateState(before, resolved);
-    const lock = await acquireStateLock(resolved, options.clock.now());
+    const lock = await acquireStateLock(resolved);
     try {
       const raw = await adapter.read();
       const db = new Low<StateData>(adapter, emptyState());

@@ -1,5 +1,6 @@
 // State store: forward-only transitions, persistence, rollback on a failed write, migration,
 // newer-version refusal, compaction, idempotent resume, the lock, and the journal view.
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -226,15 +227,39 @@ describe("keeper/state", () => {
     await (await open()).close();
   });
 
-  it("takes over a stale lock whose pid is dead on this host", async () => {
+  it("takes over a stale lock: dead pid, our own pid from an earlier incarnation, or a reused pid", async () => {
     mkdirSync(path.dirname(file), { recursive: true });
+    const lockOf = (pid: number, startedAt: string, hostname = os.hostname()) => writeFileSync(lockFileOf(file), JSON.stringify({ pid, hostname, startedAt }));
     // pid 2^22+ is above Linux's pid_max default: never alive.
-    writeFileSync(lockFileOf(file), JSON.stringify({ pid: 4_194_999, hostname: os.hostname(), startedAt: "2026-01-01T00:00:00.000Z" }));
-    const store = await open();
+    lockOf(4_194_999, "2026-01-01T00:00:00.000Z");
+    let store = await open();
     expect(JSON.parse(readFileSync(lockFileOf(file), "utf8")).pid).to.equal(process.pid);
     await store.close();
+
+    // A container restarted: the new keeper has the old keeper's pid, but never took this lock.
+    lockOf(process.pid, "2020-01-01T00:00:00.000Z");
+    store = await open();
+    await store.close();
+
+    // The pid is alive but its process started after the lock was written: the pid was reused.
+    const child = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      await new Promise((r) => child.once("spawn", r));
+      lockOf(child.pid!, new Date(Date.now() - 3_600_000).toISOString());
+      if (existsSync(`/proc/${child.pid}/stat`)) {
+        store = await open();
+        await store.close();
+      }
+      // Written after the process started: it is the holder.
+      lockOf(child.pid!, new Date(Date.now() + 60_000).toISOString());
+      const e = await rejects(open(), "STATE_LOCKED");
+      expect(e.message).to.contain(`pid ${child.pid} on ${os.hostname()}`);
+    } finally {
+      child.kill();
+    }
+
     // A lock from another host cannot be judged: refused.
-    writeFileSync(lockFileOf(file), JSON.stringify({ pid: 1, hostname: "elsewhere", startedAt: "2026-01-01T00:00:00.000Z" }));
+    lockOf(1, "2026-01-01T00:00:00.000Z", "elsewhere");
     const e = await rejects(open(), "STATE_LOCKED");
     expect(e.message).to.contain("pid 1 on elsewhere");
   });
