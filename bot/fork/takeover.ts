@@ -43,6 +43,8 @@ export interface StorageSlot {
   slot: bigint;
   offset: number;
   type: string;
+  /** Slots the variable occupies in place (more than one for static arrays and structs). */
+  slots: number;
 }
 
 /** The address that owns a code-replaced feed on the fork (no key exists for it: impersonated only). */
@@ -158,7 +160,7 @@ async function replaceCode(connection: Connection, feedAddress: string, decimals
   await networkHelpers.setCode(feedAddress, await ethers.provider.getCode(freshAddress));
   // Every slot of the layout (values, array lengths, mapping roots) as in a freshly constructed
   // instance: whatever the foreign contract kept there would otherwise read as replay state.
-  const slots = [...new Set(layout.map((s) => s.slot))];
+  const slots = [...new Set(layout.flatMap((s) => Array.from({ length: s.slots }, (_, i) => s.slot + BigInt(i))))];
   for (const slot of slots) {
     await networkHelpers.setStorageAt(feedAddress, slot, await ethers.provider.getStorage(freshAddress, slot));
   }
@@ -207,12 +209,14 @@ async function computeLayout(): Promise<StorageSlot[]> {
   }
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
     errors?: Array<{ severity: string; formattedMessage: string }>;
-    contracts?: Record<string, Record<string, { storageLayout?: { storage: Array<{ label: string; slot: string; offset: number; type: string }> } }>>;
+    contracts?: Record<string, Record<string, { storageLayout?: { storage: Array<{ label: string; slot: string; offset: number; type: string }>; types: Record<string, { numberOfBytes: string }> | null } }>>;
   };
-  const storage = output.contracts?.[source]?.ReplayAggregator?.storageLayout?.storage;
+  const storageLayout = output.contracts?.[source]?.ReplayAggregator?.storageLayout;
+  const storage = storageLayout?.storage;
   if (!storage) {
     const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage).join("; ");
     throw new RiskkeeperError("FEED_FAILED", `no storage layout for ReplayAggregator${errors ? `: ${errors}` : ""}`, { input: file });
   }
-  return storage.map((s) => ({ label: s.label, slot: BigInt(s.slot), offset: s.offset, type: s.type }));
+  const slotsOf = (type: string) => Math.max(1, Math.ceil(Number(storageLayout?.types?.[type]?.numberOfBytes ?? 32) / 32));
+  return storage.map((s) => ({ label: s.label, slot: BigInt(s.slot), offset: s.offset, type: s.type, slots: slotsOf(s.type) }));
 }
