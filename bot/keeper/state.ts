@@ -18,6 +18,7 @@ import { Low, type Adapter } from "lowdb";
 import { RiskkeeperError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import type { Clock } from "./clock.ts";
+import { verifyEvidence } from "./evidence.ts";
 import { acquireStateLock, readLockHolder, type LockHolder, type StateLock } from "./lock.ts";
 
 export const UPDATE_STAGES = ["observed", "calibrated", "bounded", "backtested", "fork-validated", "submitted", "confirmed"] as const;
@@ -97,6 +98,8 @@ export interface StateStoreOptions {
   clock: Clock;
   /** Terminal records kept per market; older ones are compacted into counters. Default 50. */
   keepTerminalPerMarket?: number;
+  /** Where evidence bundles live. Default `<state file's folder>/evidence` (evidence.ts). */
+  evidenceDir?: string;
   /** Replaces the atomic writer (tests inject failures). */
   writeFile?: (file: string, text: string) => Promise<void>;
 }
@@ -265,12 +268,14 @@ export class StateStore {
   readonly #db: Low<StateData>;
   readonly #clock: Clock;
   readonly #keep: number;
+  readonly #evidenceDir: string;
   #lock: StateLock | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(file: string, db: Low<StateData>, clock: Clock, keep: number, lock: StateLock) {
+  private constructor(file: string, db: Low<StateData>, clock: Clock, keep: number, lock: StateLock, evidenceDir: string) {
     this.file = file;
+    this.#evidenceDir = evidenceDir;
     this.#db = db;
     this.#clock = clock;
     this.#keep = keep;
@@ -304,7 +309,7 @@ export class StateStore {
       } else {
         await db.write();
       }
-      return new StateStore(resolved, db, options.clock, keep, lock);
+      return new StateStore(resolved, db, options.clock, keep, lock, options.evidenceDir ?? path.join(path.dirname(resolved), "evidence"));
     } catch (error) {
       await lock.release();
       throw error;
@@ -367,9 +372,23 @@ export class StateStore {
 
   /**
    * Moves a record to the next stage (only the next one), adding that stage's evidence. Moving to
-   * `submitted` requires the evidence hash (given here or earlier). Written before it returns.
+   * `submitted` requires the evidence hash (given here or earlier) AND its bundle on disk,
+   * `<evidenceDir>/<hash>.json`, matching the hash: nothing goes on-chain without its evidence.
+   * Written before it returns.
    */
   async advance(updateId: string, to: UpdateStage, options: { evidence?: JsonValue; evidenceHash?: string; note?: string } = {}): Promise<UpdateRecord> {
+    if (to === "submitted") {
+      const hash = options.evidenceHash ?? this.#db.data.updates[updateId]?.evidenceHash;
+      if (hash !== undefined && /^0x[0-9a-f]{64}$/.test(hash)) {
+        const file = path.join(this.#evidenceDir, `${hash}.json`);
+        const check = await verifyEvidence(file, hash);
+        if (!check.ok) {
+          throw new RiskkeeperError("STATE_INVALID", check.actual === undefined
+            ? `cannot mark submitted: evidence bundle ${file} is missing (writeEvidence first)`
+            : `cannot mark submitted: evidence bundle ${file} does not match its hash (actual ${check.actual})`, { input: updateId });
+        }
+      }
+    }
     return this.#mutate((data) => {
       const r = this.#require(data, updateId);
       const from = r.state;

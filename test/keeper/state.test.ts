@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { isRiskkeeperError } from "../../bot/errors.ts";
 import { writeFileAtomic } from "../../bot/keeper/atomic-file.ts";
 import { SimulatedClock } from "../../bot/keeper/clock.ts";
+import { writeEvidence } from "../../bot/keeper/evidence.ts";
 import { lockFileOf } from "../../bot/keeper/lock.ts";
 import { readStateSnapshot, STATE_SCHEMA_VERSION, StateStore, UPDATE_STAGES } from "../../bot/keeper/state.ts";
 import { folderContents, tempDir } from "./helpers.ts";
@@ -35,19 +36,20 @@ describe("keeper/state", () => {
 
   it("walks a record through every stage to confirmed, each step on disk before the call returns", async () => {
     const store = await open();
+    const { hash } = await writeEvidence(path.dirname(file), { dataReport: {}, modelFit: {}, backtest: {}, fork: null, configHash: H(1), proposal: { value: 725n } });
     const { record, resumed } = await store.begin("ETH-USD", H(1), { rows: 8760 });
     expect(resumed).to.equal(false);
     expect(record).to.deep.include({ updateId: "ETH-USD-000001", state: "observed", idempotencyKey: `ETH-USD:${H(1)}` });
     for (const stage of UPDATE_STAGES.slice(1)) {
       await clock.advance(1000);
-      await store.advance(record.updateId, stage, { evidence: { stage }, ...(stage === "fork-validated" ? { evidenceHash: H(99) } : {}) });
+      await store.advance(record.updateId, stage, { evidence: { stage }, ...(stage === "fork-validated" ? { evidenceHash: hash } : {}) });
       const onDisk = JSON.parse(readFileSync(file, "utf8"));
       expect(onDisk.updates[record.updateId].state).to.equal(stage);
     }
     const done = store.get(record.updateId)!;
     expect(done.history.map((h) => h.state)).to.deep.equal([...UPDATE_STAGES]);
     expect(done.evidence.observed).to.deep.equal({ rows: 8760 });
-    expect(done.evidenceHash).to.equal(H(99));
+    expect(done.evidenceHash).to.equal(hash);
     expect(store.counters()["ETH-USD"]).to.deep.include({ created: 1, confirmed: 1, compacted: 0 });
     await store.close();
     expect(existsSync(lockFileOf(file))).to.equal(false);
@@ -66,6 +68,14 @@ describe("keeper/state", () => {
     await store.advance(id, "fork-validated");
     e = await rejects(store.advance(id, "submitted"), "STATE_INVALID");
     expect(e.message).to.contain("evidence hash");
+    // A hash without its bundle on disk, or with a bundle that does not match, cannot be submitted.
+    e = await rejects(store.advance(id, "submitted", { evidenceHash: H(5) }), "STATE_INVALID");
+    expect(e.message).to.contain(`evidence bundle ${path.join(path.dirname(file), "evidence", `${H(5)}.json`)} is missing`);
+    mkdirSync(path.join(path.dirname(file), "evidence"), { recursive: true });
+    writeFileSync(path.join(path.dirname(file), "evidence", `${H(5)}.json`), "{}");
+    e = await rejects(store.advance(id, "submitted", { evidenceHash: H(5) }), "STATE_INVALID");
+    expect(e.message).to.contain("does not match its hash");
+    expect(store.get(id)!.state).to.equal("fork-validated");
     await store.reject(id, { code: "fork-bad-debt", message: "bad debt rose by 12 USD" });
     await rejects(store.advance(id, "submitted", { evidenceHash: H(5) }), "STATE_INVALID");
     await rejects(store.reject(id, { code: "again", message: "" }), "STATE_INVALID");

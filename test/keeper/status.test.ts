@@ -5,6 +5,7 @@ import { main } from "../../bot/cli.ts";
 import { command as status } from "../../bot/commands/status.ts";
 import type { CommandIO } from "../../bot/commands/types.ts";
 import { SimulatedClock } from "../../bot/keeper/clock.ts";
+import { writeEvidence } from "../../bot/keeper/evidence.ts";
 import { StateStore } from "../../bot/keeper/state.ts";
 import { folderContents, tempDir } from "./helpers.ts";
 
@@ -25,8 +26,9 @@ describe("riskkeeper status", () => {
     file = path.join(t.dir, "state.json");
     const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
     store = await StateStore.open(file, { clock });
+    const { hash } = await writeEvidence(t.dir, { dataReport: {}, modelFit: {}, backtest: {}, fork: null, configHash: H(1), proposal: {} });
     const a = await store.begin("ETH-USD", H(1));
-    for (const s of ["calibrated", "bounded", "backtested", "fork-validated"] as const) await store.advance(a.record.updateId, s, s === "fork-validated" ? { evidenceHash: H(42) } : {});
+    for (const s of ["calibrated", "bounded", "backtested", "fork-validated"] as const) await store.advance(a.record.updateId, s, s === "fork-validated" ? { evidenceHash: hash } : {});
     await store.advance(a.record.updateId, "submitted");
     await store.advance(a.record.updateId, "confirmed");
     await clock.advance(3_600_000);
