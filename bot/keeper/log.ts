@@ -10,7 +10,8 @@
 //     in any field not named as a public hash — so hashes go in fields named `...Hash` (evidenceHash,
 //     txHash, blockHash, observationHash, configHash) or `idempotencyKey`, where they are kept;
 //   - URLs: credentials (user:pass@), the path segment after a version segment (Alchemy /v2/KEY,
-//     Infura /v3/KEY), long token-like path segments (QuickNode) and every query value.
+//     Infura /v3/KEY), long token-like path segments (QuickNode) and every query value;
+//   - "Bearer <token>" / "Basic <credentials>" in free text.
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -24,6 +25,7 @@ const SECRET_FIELD = /pass(word|phrase)?$|secret|private.?key|mnemonic|seed.?phr
 const PUBLIC_HASH_FIELD = /hash$|^idempotencyKey$|^topics?$/i;
 const HEX32 = /\b(0x)?[0-9a-fA-F]{64}\b/g;
 const URL_PATTERN = /\b(?:https?|wss?):\/\/[^\s"'<>]+/gi;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 
 /** Masks credentials and API keys in one URL, keeping scheme, host and port. */
 export function redactUrl(text: string): string {
@@ -61,6 +63,7 @@ export function createRedactor(knownSecrets: readonly string[] = []): Redactor {
     let out = text;
     for (const s of secrets) out = out.split(s).join(s.includes("://") ? redactUrl(s) : MASK);
     out = out.replace(URL_PATTERN, (m) => redactUrl(m));
+    out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${MASK}`);
     if (!keepHex) out = out.replace(HEX32, (m) => (m.startsWith("0x") ? `0x${MASK}` : MASK));
     return out;
   };
@@ -112,13 +115,14 @@ export interface KeeperLogger {
 }
 
 function readableLine(info: winston.Logform.TransformableInfo): string {
-  const { level, message, timestamp, updateId, market, ...rest } = info as Record<string, unknown>;
+  const { level, message, timestamp, updateId, market, stack, ...rest } = info as Record<string, unknown>;
   const tag = [market, updateId].filter((x) => x !== undefined).join(" ");
   const fields = Object.entries(rest)
     .filter(([k]) => typeof k === "string")
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
-  return `${String(timestamp)} ${String(level).padEnd(5)}${tag ? ` [${tag}]` : ""} ${String(message)}${fields ? ` ${fields}` : ""}`;
+  const trace = typeof stack === "string" ? `\n${stack.split("\n").slice(1).join("\n")}` : "";
+  return `${String(timestamp)} ${String(level).padEnd(5)}${tag ? ` [${tag}]` : ""} ${String(message)}${fields ? ` ${fields}` : ""}${trace}`;
 }
 
 /** Creates the keeper's logger: JSON lines to `file`, readable lines to the terminal, redacted. */

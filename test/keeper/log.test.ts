@@ -35,6 +35,7 @@ describe("keeper/log", () => {
       evidenceHash: PRIVATE_KEY,
       txHash: PRIVATE_KEY,
       note: "contains my-known-secret-value here",
+      header: "Authorization failed for Bearer eyJhbGciOiJIUzI1NiJ9.abc.def",
       amount: 10n ** 20n,
       error: new Error(`cannot connect to https://u:p@host.example/v3/0123456789abcdef0123456789abcdef`),
     }) as any;
@@ -43,6 +44,7 @@ describe("keeper/log", () => {
     expect(out.evidenceHash).to.equal(PRIVATE_KEY);
     expect(out.txHash).to.equal(PRIVATE_KEY);
     expect(out.note).to.equal("contains *** here");
+    expect(out.header).to.equal("Authorization failed for Bearer ***");
     expect(out.amount).to.equal("100000000000000000000");
     expect(out.error.message).to.equal("cannot connect to https://***@host.example/v3/***");
     expect(out.error.stack).to.not.contain("0123456789abcdef0123456789abcdef");

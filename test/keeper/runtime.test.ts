@@ -74,6 +74,22 @@ describe("keeper/runtime", () => {
     });
   }
 
+  it("undoes everything when the health port is taken: the lock is released and a retry starts", async () => {
+    const blocker = await import("node:http").then((http) => http.createServer());
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    try {
+      doc.health = { port: (blocker.address() as { port: number }).port };
+      const error = await start(new SimulatedClock(T0)).then(() => undefined, (e: unknown) => e);
+      expect((error as NodeJS.ErrnoException).code).to.equal("EADDRINUSE");
+      expect(existsSync(path.join(t.dir, "run", "state.json.lock"))).to.equal(false);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    doc.health = { port: 0 };
+    const rt = await start(new SimulatedClock(T0));
+    await rt.stop();
+  });
+
   it("replays hours of simulated time: records through the state machine, evidence on disk first, logs with updateId, kill switch honoured, resume after restart", async () => {
     const clock = new SimulatedClock(T0);
     const levels: StressLevel[] = ["calm", "calm", "stressed", "stressed", "calm"];
