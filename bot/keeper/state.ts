@@ -80,10 +80,13 @@ export interface JournalRecord {
   [key: string]: unknown;
 }
 
-/** Structurally compatible with bot/chain's SubmissionJournal { get(updateId), put(record) }. */
-export interface SubmissionJournalView {
-  get(updateId: string): Promise<JournalRecord | undefined>;
-  put(record: JournalRecord): Promise<void>;
+/**
+ * A journal over the state file, structurally a bot/chain `SubmissionJournal` when typed with its
+ * record: `store.journalFor<SubmissionRecord>()`.
+ */
+export interface SubmissionJournalView<R extends { updateId: string } = JournalRecord> {
+  get(updateId: string): Promise<R | undefined>;
+  put(record: R): Promise<void>;
 }
 
 export interface StateData {
@@ -455,23 +458,32 @@ export class StateStore {
     });
   }
 
-  /** The submission journal (bot/chain's tx manager): records keyed by updateId, persisted like the rest. */
-  readonly journal: SubmissionJournalView = {
-    get: async (updateId: string) => {
-      await this.#queue.catch(() => {});
-      const r = this.#db.data.journal[updateId];
-      return r ? structuredClone(r) : undefined;
-    },
-    put: async (record: JournalRecord) => {
-      if (typeof record?.updateId !== "string" || record.updateId.length === 0) {
-        throw new RiskkeeperError("INPUT_INVALID", "a journal record needs a string updateId", { input: "record.updateId" });
-      }
-      await this.#mutate((data) => {
-        data.journal[record.updateId] = structuredClone(record);
-        return { changed: true };
-      });
-    },
-  };
+  /**
+   * The submission journal (bot/chain's tx manager) kept in the state file: records keyed by
+   * updateId, persisted (atomically, before put() resolves) like the rest, compacted with their
+   * update. `journalFor<SubmissionRecord>()` is a bot/chain `SubmissionJournal`.
+   */
+  journalFor<R extends { updateId: string } = JournalRecord>(): SubmissionJournalView<R> {
+    return {
+      get: async (updateId: string) => {
+        await this.#queue.catch(() => {});
+        const r = this.#db.data.journal[updateId];
+        return r ? (structuredClone(r) as unknown as R) : undefined;
+      },
+      put: async (record: R) => {
+        if (typeof record?.updateId !== "string" || record.updateId.length === 0) {
+          throw new RiskkeeperError("INPUT_INVALID", "a journal record needs a string updateId", { input: "record.updateId" });
+        }
+        await this.#mutate((data) => {
+          data.journal[record.updateId] = structuredClone(record) as unknown as JournalRecord;
+          return { changed: true };
+        });
+      },
+    };
+  }
+
+  /** journalFor() with plain JSON records. */
+  readonly journal: SubmissionJournalView = this.journalFor();
 
   /** Releases the lock. Later writes are refused. */
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import type { SubmissionJournal, SubmissionRecord } from "../../bot/chain/journal.ts";
 import { isRiskkeeperError } from "../../bot/errors.ts";
 import { writeFileAtomic } from "../../bot/keeper/atomic-file.ts";
 import { SimulatedClock } from "../../bot/keeper/clock.ts";
@@ -180,6 +181,21 @@ describe("keeper/state", () => {
     store = await open();
     expect(await store.journal.get("ETH-USD-000001")).to.deep.equal({ updateId: "ETH-USD-000001", txHash: H(7), nonce: 12n, maxFeePerGas: 30_000_000_000n, sent: ["a", 1n] });
     await rejects(store.journal.put({} as never), "INPUT_INVALID");
+    await store.close();
+  });
+
+  it("serves bot/chain's tx manager as its SubmissionJournal", async () => {
+    let store = await open();
+    const journal: SubmissionJournal = store.journalFor<SubmissionRecord>();
+    const record: SubmissionRecord = {
+      updateId: "ETH-USD-000001", chainId: "31337", from: `0x${"1".repeat(40)}`, to: `0x${"2".repeat(40)}`, data: "0x", value: "0",
+      nonce: 3, gasLimit: "500000", status: "signed", attempts: [{ hash: H(1), raw: "0x02", maxFeePerGas: "1", maxPriorityFeePerGas: "1", at: 1 }],
+      reorgs: [], createdAt: 1, updatedAt: 1,
+    };
+    await journal.put(record);
+    await store.close();
+    store = await open();
+    expect(await store.journalFor<SubmissionRecord>().get("ETH-USD-000001")).to.deep.equal(record);
     await store.close();
   });
 
