@@ -193,7 +193,7 @@ export async function monteCarloScenarios(t: ArrayLike<number>, price: ArrayLike
   const k = options.k ?? 1;
   assertInput(Number.isInteger(paths) && paths >= 1 && paths <= 100_000, `must be an integer in [1, 100000], got ${paths}`, "paths");
   assertInput(Number.isInteger(steps) && steps >= 2, `must be an integer >= 2, got ${steps}`, "steps");
-  assertInput(Number.isInteger(k) && k >= 1 && k <= paths, `must be an integer in [1, paths], got ${k}`, "k");
+  assertInput(Number.isInteger(k) && k >= 1 && 2 * k <= paths, `must be an integer in [1, paths / 2], got ${k}`, "k");
   assertInput(t.length === price.length, `t has ${t.length} rows but price has ${price.length}`, "price");
   const n = price.length;
   const from = Math.max(0, n - 1 - (options.fitWindow ?? 10_000));
@@ -227,7 +227,12 @@ export async function monteCarloScenarios(t: ArrayLike<number>, price: ArrayLike
     drawdowns[i] = dd;
     rallies[i] = ru;
   }
-  const worst = (values: Float64Array) => Array.from({ length: paths }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
+  // A path with a volatility burst can be both the deepest fall and the highest rise: it is played
+  // once, as a drawdown, and the rallies are the k worst among the other paths.
+  const worst = (values: Float64Array, skip: ReadonlySet<number>) =>
+    Array.from({ length: paths }, (_, i) => i).filter((i) => !skip.has(i)).sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
+  const worstDrawdowns = worst(drawdowns, new Set());
+  const worstRallies = worst(rallies, new Set(worstDrawdowns));
   const build = (i: number, direction: "down" | "up"): Scenario => {
     const returnsOfPath = simulate(i);
     const ts: number[] = [t0];
@@ -247,7 +252,7 @@ export async function monteCarloScenarios(t: ArrayLike<number>, price: ArrayLike
   };
   const median = (values: Float64Array) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return {
-    scenarios: [...worst(drawdowns).map((i) => build(i, "down")), ...worst(rallies).map((i) => build(i, "up"))],
+    scenarios: [...worstDrawdowns.map((i) => build(i, "down")), ...worstRallies.map((i) => build(i, "up"))],
     model: {
       params: { mu: fit.params.mu, omega: fit.params.omega, alpha: fit.params.alpha, beta: fit.params.beta, ...(fit.params.nu !== undefined ? { nu: fit.params.nu } : {}) },
       n: returns.length,

@@ -17,8 +17,12 @@ export type Connection = Awaited<ReturnType<NetworkModule["network"]["create"]>>
 export interface ForkSessionOptions {
   /** JSON-RPC URL to fork; absent = the embedded in-process chain with a fresh deployment. */
   forkUrl?: string;
-  /** Block to pin the fork at; default latest. */
+  /**
+   * Block to pin the fork at. Default: the remote head less `reorgDepth` blocks (32; 0 on dev chains
+   * 31337/1337), so that what the fork reads, and the RPC cache keeps, cannot be reorganised away.
+   */
   blockNumber?: number;
+  reorgDepth?: number;
   /** Addresses of the deployed contracts; required with forkUrl. */
   deployment?: Deployment;
   /** Timeout of the pre-flight RPC check, ms. */
@@ -172,7 +176,8 @@ async function openFork(network: NetworkModule["network"], forkUrl: string, depl
       throw new RiskkeeperError("CHAIN_MISMATCH", `the RPC serves chain ${chainId} but the deployment is on chain ${deployment.chainId}`, { input: maskUrl(forkUrl) });
     }
     // Always pinned: a fork at "latest" would make every answer uncacheable and the run unrepeatable.
-    const blockNumber = options.blockNumber ?? (await latestBlock(via, options.rpcTimeoutMs));
+    const depth = options.reorgDepth ?? (chainId === 31337n || chainId === 1337n ? 0 : 32);
+    const blockNumber = options.blockNumber ?? Math.max(0, (await latestBlock(via, options.rpcTimeoutMs)) - depth);
     proxy?.setPinnedBlock(blockNumber);
     try {
       const connection = await network.create({ network: "hardhat", override: { forking: { url: via, blockNumber } } });

@@ -136,6 +136,16 @@ describe("fork RPC proxy: back-off, cache rules, a second validation with no rem
     expect(frozen.stats()).to.deep.include({ remoteCalls: 0, cacheHits: 2 });
   });
 
+  it("without a block, a session pins the head of a dev chain (no reorg depth on 31337) and names it in baseBlock", async () => {
+    const session = await openForkSession({ forkUrl: node.url, deployment, rpcProxy: { maxRequestsPerSecond: 2_000 } });
+    try {
+      expect(session.baseBlock).to.equal(await node.connection.ethers.provider.getBlockNumber());
+      expect(session.rpcStats!().remoteByMethod.eth_blockNumber).to.equal(1);
+    } finally {
+      await session.close();
+    }
+  });
+
   it("a second validation at the same block is served from the disk cache: no remote call", async function () {
     const crash = syntheticCrash({ seed: 3, steps: 24, crashFraction: 0.3, crashSteps: 6 });
     const options = { scenarios: [crash], population: { count: 5, seed: 1 }, path: "governance" as const };

@@ -58,6 +58,7 @@ describe("fork scenarios: Monte Carlo tail paths, Chainlink rounds, the validate
     expect(mc.model.params.nu! > 2.5 && mc.model.params.nu! < 20, String(mc.model.params.nu)).to.equal(true);
     expect(mc.scenarios.map((s) => s.kind)).to.deep.equal(["monte-carlo", "monte-carlo", "monte-carlo", "monte-carlo"]);
     const [dd1, dd2, ru1, ru2] = mc.scenarios;
+    expect(new Set(mc.scenarios.map((s) => s.name.replace(/: .*/, ""))).size, "four distinct paths").to.equal(4);
     for (const s of mc.scenarios) {
       expect(s.rounds).to.have.length(97);
       expect(s.rounds[0]).to.deep.equal({ t: t[t.length - 1] + 3_600, price: price[price.length - 1] });
