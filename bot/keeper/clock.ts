@@ -57,6 +57,17 @@ export function validateCron(cron: string, input = "cron"): void {
   parseCron(cron, 0, input).next();
 }
 
+/**
+ * Runs a job callback without letting its failure become an unhandled rejection (which would end
+ * the process): callbacks report their own errors (the scheduler logs them); anything that still
+ * escapes becomes a process warning.
+ */
+function runDetached(fn: TaskCallback): void {
+  Promise.resolve()
+    .then(fn)
+    .catch((error: unknown) => { process.emitWarning(`riskkeeper: a scheduled job failed: ${error instanceof Error ? error.message : String(error)}`); });
+}
+
 /** Wall-clock time with node-schedule for cron jobs. */
 export class RealClock implements Clock {
   now(): number {
@@ -69,7 +80,7 @@ export class RealClock implements Clock {
 
   schedule(cron: string, fn: TaskCallback): ScheduledTask {
     validateCron(cron);
-    const job = schedule.scheduleJob({ rule: cron, tz: "Etc/UTC" }, () => { void fn(); });
+    const job = schedule.scheduleJob({ rule: cron, tz: "Etc/UTC" }, () => { runDetached(fn); });
     if (job === null) throw new RiskkeeperError("CONFIG_INVALID", `node-schedule refused the cron expression '${cron}'`, { input: "cron" });
     return {
       cancel: () => { job.cancel(); },
@@ -83,7 +94,7 @@ export class RealClock implements Clock {
 
   after(ms: number, fn: TaskCallback): ScheduledTask {
     let due: number | undefined = Date.now() + ms;
-    const timer = setTimeout(() => { due = undefined; void fn(); }, Math.max(0, ms));
+    const timer = setTimeout(() => { due = undefined; runDetached(fn); }, Math.max(0, ms));
     return {
       cancel: () => { clearTimeout(timer); due = undefined; },
       nextRun: () => due,

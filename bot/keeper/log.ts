@@ -15,6 +15,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
 import winston from "winston";
 import type { Clock } from "./clock.ts";
 import type { LogLevel } from "./config.ts";
@@ -137,6 +138,15 @@ export function createKeeperLogger(options: KeeperLoggerOptions): KeeperLogger {
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true });
     fileStream = createWriteStream(options.file, { flags: "a" });
+    // A log file that cannot be written (disk full, permissions) must not end the keeper: say so
+    // once on the terminal and go on with the other transports.
+    const logFile = options.file;
+    let reported = false;
+    fileStream.on("error", (error) => {
+      if (reported) return;
+      reported = true;
+      (options.terminal || process.stderr).write(`riskkeeper: cannot write the log file ${logFile}: ${error.message}\n`);
+    });
     transports.push(new winston.transports.Stream({ stream: fileStream, format: winston.format.json() }));
   }
   const terminal = options.terminal === undefined ? process.stderr : options.terminal;
@@ -158,10 +168,10 @@ export function createKeeperLogger(options: KeeperLoggerOptions): KeeperLogger {
         logger.end();
       });
       await new Promise<void>((resolve) => setImmediate(resolve));
-      await new Promise<void>((resolve) => {
-        if (!fileStream) return resolve();
-        fileStream.end(() => resolve());
-      });
+      if (fileStream) {
+        fileStream.end();
+        await finished(fileStream).catch(() => {});
+      }
     },
   };
 }

@@ -78,6 +78,24 @@ describe("keeper/log", () => {
     }
   });
 
+  it("a log file that cannot be written is reported once and does not stop logging", async () => {
+    const t = tempDir();
+    try {
+      const term = capture();
+      // The "file" is a folder: opening it fails after start-up, as a full disk would.
+      const { logger, close } = createKeeperLogger({ level: "info", file: t.dir, terminal: term.stream, clock: new SimulatedClock(T0) });
+      logger.info("first");
+      // Wait (bounded) for the open to fail: the error arrives asynchronously.
+      for (let i = 0; i < 200 && !term.text().includes("cannot write"); i++) await new Promise((r) => setTimeout(r, 10));
+      logger.info("second");
+      await close();
+      expect(term.text()).to.contain(`cannot write the log file ${t.dir}`);
+      expect(term.text()).to.contain("info  second");
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it("takes its level from config", async () => {
     const term = capture();
     const { logger, close } = createKeeperLogger({ level: "debug", terminal: term.stream, clock: new SimulatedClock(T0) });
