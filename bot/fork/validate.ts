@@ -30,7 +30,12 @@ export const DEFAULT_THRESHOLDS: ValidationThresholds = { maxBadDebtBps: 0, maxB
 
 export interface ValidationOptions {
   scenarios: readonly Scenario[];
-  population: Omit<PopulationOptions, "count" | "seed"> & { count: number; seed: number };
+  population: Omit<PopulationOptions, "count" | "seed"> & {
+    count: number;
+    seed: number;
+    /** Which parameters the seeded positions open under: each set's own (default) or the current ones for both. */
+    openUnder?: "each" | "current";
+  };
   /** Rounds a position must stay liquidatable before the liquidator acts (0 = the same round). */
   liquidationDelayRounds?: number;
   thresholds?: Partial<ValidationThresholds>;
@@ -159,7 +164,8 @@ async function runParamSet(
   options: ValidationOptions,
 ): Promise<ParamSetOutcome> {
   const marketId = session.deployment.market.id;
-  if (updates.length > 0) {
+  const applyUpdates = async () => {
+    if (updates.length === 0) return;
     // Governance may set any value in the domain: the fork applies the proposal as it would land.
     const evidence = "0x" + "f0".repeat(32);
     await (await (session.steward.connect(session.governance) as Contract).getFunction("setParams")(marketId, updates, evidence)).wait();
@@ -167,17 +173,24 @@ async function runParamSet(
       const [onChain] = await session.steward.getFunction("getParam")(marketId, param);
       if (onChain !== value) throw new RiskkeeperError("BOUNDS_VIOLATION", `parameter ${param} reads ${onChain} after applying ${value}`, { input: "fork" });
     }
-  }
-  const params = await session.adapter.readMarginParams();
+  };
+  // "each": the population opens under each set's own initial margin (traders re-lever to what the
+  // protocol allows). "current": it opens under the current parameters and the proposal then
+  // lands on that same book, as a change lands on a live protocol's existing positions.
+  const book = options.population.openUnder ?? "each";
+  if (book === "each") await applyUpdates();
   // Every scenario starts from the same price, at which the population opens once per set: the
-  // scenarios differ only by their relative moves, and both sets meet the same positions.
+  // scenarios differ only by their relative moves.
   const referencePrice = options.referencePrice ?? 3_000;
   const scenarios = options.scenarios.map((sc) => rebaseScenario(sc, referencePrice));
   const opening = { name: "opening", kind: "recorded" as const, worstMove: 0, rounds: [scenarios[0].rounds[0]] };
   const { firstIndex, startTimestamp } = await session.feedDriver.load(opening);
   await session.feedDriver.publish(firstIndex, startTimestamp);
-  const specs = options.population.count === 0 ? [] : seededPopulation(params.initialMarginBps, options.population);
+  const openingParams = await session.adapter.readMarginParams();
+  const specs = options.population.count === 0 ? [] : seededPopulation(openingParams.initialMarginBps, options.population);
   if (specs.length > 0) await session.adapter.openPositions(specs, session.trader, session.tokenOwner);
+  if (book === "current") await applyUpdates();
+  const params = await session.adapter.readMarginParams();
   const watch = await session.adapter.watchList(params);
   const atStart = await session.adapter.positionHealth();
   const outcomes: ScenarioOutcome[] = [];

@@ -5,7 +5,7 @@
 // against it all — the same code as the live keeper.
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { JsonRpcProvider, Wallet, keccak256, toUtf8Bytes, type Contract } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes, type Contract } from "ethers";
 import type winston from "winston";
 import { RiskkeeperError } from "../errors.ts";
 import type { PriceSeries } from "../data/normalise.ts";
@@ -140,9 +140,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       answers.push(BigInt(Math.round(series.close[i] * 1e8)));
       times.push(BigInt(history.knownAt(i)));
     }
-    for (let k = 0; k < ids.length; k += 100) {
-      await (await feed.connect(deployer).getFunction("loadRounds")(ids.slice(k, k + 100), answers.slice(k, k + 100), times.slice(k, k + 100), times.slice(k, k + 100))).wait();
-    }
+    // Rounds are loaded as they happen, never ahead: the chain (and any fork of it) holds no future.
     let published = 0;
     // The next block at `t`, or just after the latest one when that is already at or past `t`.
     const setNextTime = async (t: number) => {
@@ -153,8 +151,13 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       let count = published;
       while (count < times.length && Number(times[count]) <= now) count++;
       if (count === published) return;
+      const feedAsOwner = feed.connect(deployer) as Contract;
+      for (let k = published; k < count; k += 100) {
+        const end = Math.min(count, k + 100);
+        await (await feedAsOwner.getFunction("loadRounds")(ids.slice(k, end), answers.slice(k, end), times.slice(k, end), times.slice(k, end))).wait();
+      }
       await setNextTime(now);
-      await (await feed.connect(deployer).getFunction("publishThrough")(count)).wait();
+      await (await feedAsOwner.getFunction("publishThrough")(count)).wait();
       published = count;
     };
 
@@ -183,8 +186,8 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
 
     // The keeper's own pieces, exactly as live: state, journal, tx manager, gates, pipeline, scheduler.
     store = await StateStore.open(path.join(options.stateDir, "state.json"), { clock });
-    const signer = Wallet.fromPhrase(DEV_MNEMONIC, undefined).deriveChild(1);
-    const keeperSigner = new Wallet(signer.privateKey);
+    // Account #1 of the development mnemonic: the keeper role deploy.ts grants.
+    const keeperSigner = new Wallet(HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1").privateKey);
     const manager = new TxManager({
       provider,
       signer: keeperSigner,

@@ -69,7 +69,7 @@ export class WalkForwardGate implements BacktestGate {
 export interface ForkValidationGateOptions {
   forkUrl: string;
   deployment: Deployment;
-  /** Rounds per scenario (default 168: a week of hours), horizon for the worst move (default 24). */
+  /** Rounds per scenario (default 72: three days of hours, the worst 24 h move with a day before and after), horizon for the worst move (default 24). */
   windowSteps?: number;
   horizonSteps?: number;
   positions?: number;
@@ -89,7 +89,7 @@ export class ForkValidationGate implements ForkGate {
   scenariosAt(nowSeconds: number): Scenario[] {
     const s = this.#history.series;
     const last = this.#history.lastKnownIndex(nowSeconds);
-    const window = this.#o.windowSteps ?? 168;
+    const window = this.#o.windowSteps ?? 72;
     const horizon = this.#o.horizonSteps ?? 24;
     if (last + 1 <= window + 1) return [syntheticCrash({ seed: this.#o.seed ?? 1, steps: window })];
     const t = s.t.subarray(0, last + 1);
@@ -101,12 +101,17 @@ export class ForkValidationGate implements ForkGate {
   }
 
   async validate(_market: string, changes: ParamChange[], nowSeconds: number): Promise<ValidationReport> {
-    const session = await openForkSession({ forkUrl: this.#o.forkUrl, deployment: this.#o.deployment });
+    // A node on this machine needs no politeness proxy; a remote archive node does (session default).
+    const loopback = /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(this.#o.forkUrl);
+    const session = await openForkSession({ forkUrl: this.#o.forkUrl, deployment: this.#o.deployment, ...(loopback ? { rpcProxy: false as const } : {}) });
     try {
       this.last = await validateProposal(session, changes, {
         scenarios: this.scenariosAt(nowSeconds),
-        population: { count: this.#o.positions ?? 50, seed: this.#o.seed ?? 1 },
+        population: { count: this.#o.positions ?? 50, seed: this.#o.seed ?? 1, openUnder: "current" },
         path: "keeper",
+        // The gate stops changes that make the book's outcome worse than the current parameters;
+        // bad debt the current parameters already have is reported, not a reason to block a fix.
+        thresholds: { maxBadDebtBps: Number.POSITIVE_INFINITY, maxBadDebtIncreaseBps: 0, maxMissedLiquidations: 0 },
       });
       return this.last;
     } finally {
