@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   backtest: () => import("./commands/backtest.ts"),
   sweep: () => import("./commands/sweep.ts"),
   validate: () => import("./commands/validate.ts"),
+  replay: () => import("./commands/replay.ts"),
   status: () => import("./commands/status.ts"),
   propose: () => import("./commands/propose.ts"),
 };

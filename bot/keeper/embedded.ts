@@ -14,7 +14,7 @@ import { createBufferModel } from "../backtest/model.ts";
 import { bindSteward, errorInterfaces } from "../chain/bindings.ts";
 import { keeperChainPort } from "../chain/keeper-port.ts";
 import { TxManager } from "../chain/tx-manager.ts";
-import type { SubmissionJournal } from "../chain/journal.ts";
+import type { SubmissionRecord } from "../chain/journal.ts";
 import { DemoProtocolAdapter } from "../fork/adapter.ts";
 import { seededPopulation } from "../fork/population.ts";
 import { DEFAULT_MARKET, PARAM_NAMES, type MarketConfig, type ParamBounds } from "../../deploy/market-config.ts";
@@ -74,6 +74,8 @@ export interface EmbeddedRunSummary {
   badDebt: string;
   positionsOpened: number;
   decisions: Array<{ at: string; outcome: string; changes: string; reason: string; txHash?: string }>;
+  /** Every ParamUpdated event of the market on chain during the run (keeper, governance, automation). */
+  onChainUpdates: Array<{ block: number; txHash: string; param: number; oldValue: string; newValue: string; evidenceHash: string; source: number }>;
 }
 
 /** The market as governance would launch it: the policy's bounds, and values calibrated at the start. */
@@ -192,7 +194,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       provider,
       signer: keeperSigner,
       chainId: 31337n,
-      journal: store.journal as unknown as SubmissionJournal,
+      journal: store.journalFor<SubmissionRecord>(),
       fees: { maxFeePerGas: 500n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n },
       confirmations: 1,
       clock: { now: () => clock.now(), sleep: (ms) => clock.sleep(ms) },
@@ -207,7 +209,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
         store,
         chain,
         backtestGate: new WalkForwardGate(history, policy),
-        forkGate: new ForkValidationGate(history, { forkUrl: url, deployment, positions: 30, seed: options.seed ?? 1 }),
+        forkGate: new ForkValidationGate(history, { forkUrl: url, deployment, positions: 20, seed: options.seed ?? 1 }),
         stateDir: options.stateDir,
         configHash: options.configHash ?? keccak256(toUtf8Bytes(canonicalJson({ embedded: true, policy: policy.name, source: options.source, from: options.from, to: options.to }))),
         logger,
@@ -232,6 +234,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       },
       watch: async () => ({ level: history.stressAt(Math.floor(clock.now() / 1000)).level }),
       logger,
+      onRunEnd: (market, outcome) => store!.recordRun(market, outcome),
     });
     // Each hour: the new round lands on chain, the liquidator acts, the margin in force is sampled.
     clock.schedule("0 0 * * * *", async () => {
@@ -259,6 +262,11 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     await scheduler.stop();
 
     const final = await chain.readParams(deployment.market.id);
+    const events = await steward.queryFilter(steward.filters.ParamUpdated(deployment.market.id), 0, "latest");
+    const onChainUpdates = events.map((e) => {
+      const args = (e as unknown as { args: [string, bigint, bigint, bigint, string, bigint] }).args;
+      return { block: e.blockNumber, txHash: e.transactionHash, param: Number(args[1]), oldValue: String(args[2]), newValue: String(args[3]), evidenceHash: args[4], source: Number(args[5]) };
+    });
     const counters = store.counters()[deployment.market.name];
     return {
       from: new Date(options.from * 1000).toISOString(),
@@ -275,6 +283,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       badDebt: `${(await adapter.totalBadDebt()) / 10n ** 18n}`,
       positionsOpened: opened,
       decisions,
+      onChainUpdates,
     };
   } finally {
     await store?.close();

@@ -69,7 +69,7 @@ export class WalkForwardGate implements BacktestGate {
 export interface ForkValidationGateOptions {
   forkUrl: string;
   deployment: Deployment;
-  /** Rounds per scenario (default 72: three days of hours, the worst 24 h move with a day before and after), horizon for the worst move (default 24). */
+  /** Rounds per scenario (default 48: the worst 24 h move with 12 h before and after it), horizon for the worst move (default 24). */
   windowSteps?: number;
   horizonSteps?: number;
   positions?: number;
@@ -89,14 +89,14 @@ export class ForkValidationGate implements ForkGate {
   scenariosAt(nowSeconds: number): Scenario[] {
     const s = this.#history.series;
     const last = this.#history.lastKnownIndex(nowSeconds);
-    const window = this.#o.windowSteps ?? 72;
+    const window = this.#o.windowSteps ?? 48;
     const horizon = this.#o.horizonSteps ?? 24;
     if (last + 1 <= window + 1) return [syntheticCrash({ seed: this.#o.seed ?? 1, steps: window })];
     const t = s.t.subarray(0, last + 1);
     const close = s.close.subarray(0, last + 1);
     return [
-      ...worstWindows(t, close, { windowSteps: window, horizonSteps: horizon, k: 1, direction: "down" }),
-      ...worstWindows(t, close, { windowSteps: window, horizonSteps: horizon, k: 1, direction: "up" }),
+      ...worstWindows(t, close, { windowSteps: window, horizonSteps: horizon, leadInSteps: Math.floor((window - horizon) / 2), k: 1, direction: "down" }),
+      ...worstWindows(t, close, { windowSteps: window, horizonSteps: horizon, leadInSteps: Math.floor((window - horizon) / 2), k: 1, direction: "up" }),
     ];
   }
 

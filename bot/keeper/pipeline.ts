@@ -170,7 +170,8 @@ export class MarketPipeline {
       }
       if (report.verdict !== "pass") return reject("fork-verdict", report.reasons.join("; "));
       record = await store.advance(id, "fork-validated", { evidence: stringifyBig(forkSummary(report)) });
-      log.info(`fork gate passed: ${report.diff.map((d) => `${d.scenario}: bad debt ${d.badDebt[1]}`).join("; ")}`);
+      const tokens = (wei: bigint) => (Number(wei / 10n ** 16n) / 100).toFixed(2);
+      log.info(`fork gate passed: ${report.diff.map((d) => `${d.scenario}: bad debt ${tokens(d.badDebt[0])} -> ${tokens(d.badDebt[1])}`).join("; ")}`);
     }
     if (record.state === "fork-validated") {
       if (this.#o.shadow) return reject("shadow", `shadow mode: would have proposed ${describe(changes)}`);
@@ -203,8 +204,9 @@ export class MarketPipeline {
       record = await store.advance(id, "confirmed", {
         evidence: stringifyBig({ txHash: sent.txHash, blockNumber: sent.blockNumber, submissionId: sent.updateId, readBack: mismatches.length === 0 ? "ok" : mismatches }),
       });
-      if (mismatches.length > 0) log.error(`read-back mismatch after ${sent.txHash}: ${describe(mismatches)} differ on chain`);
-      log.info(`confirmed ${describe(changes)} in ${sent.txHash} (evidence ${evidenceHash})`);
+      // Hashes travel in fields named ...Hash: the log redactor keeps those and masks 32-byte hex elsewhere.
+      if (mismatches.length > 0) log.error(`read-back mismatch: ${describe(mismatches)} differ on chain`, { txHash: sent.txHash });
+      log.info(`confirmed ${describe(changes)}`, { txHash: sent.txHash, evidenceHash, blockNumber: sent.blockNumber });
       return { ...base, outcome: "confirmed", reason: "confirmed", txHash: sent.txHash };
     }
     return { ...base, outcome: record.state === "rejected" ? "rejected" : "held", reason: `record in state ${record.state}` };
