@@ -116,7 +116,8 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
   const { port } = await server.listen();
   const url = `http://127.0.0.1:${port}`;
   const admin = await network.create({ network: "localhost", override: { url } });
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  // No batching stall: every call goes at once (the default 10 ms stall dominates a replay).
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0, batchMaxCount: 1 });
   let store: StateStore | undefined;
   try {
     const startEstimate = model.estimate({ returns: history.returnsAt(options.from), horizonSteps: policy.horizonSteps, alpha: policy.alpha, lookback: policy.lookbackSteps, stepsPerYear: policy.stepsPerYear });
@@ -258,7 +259,8 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       scheduler.start();
     }
     const total = (options.to - options.from) * 1000;
-    for (let done = 0; done < total; done += DAY * 1000) await clock.advance(Math.min(DAY * 1000, total - done));
+    // An hour at a time: each advance settles the hour's publish, liquidations and runs before the next.
+    for (let done = 0; done < total; done += HOUR * 1000) await clock.advance(Math.min(HOUR * 1000, total - done));
     await scheduler.stop();
 
     const final = await chain.readParams(deployment.market.id);
