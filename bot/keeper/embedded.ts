@@ -23,6 +23,7 @@ import { SimulatedClock } from "./clock.ts";
 import { decideMarketUpdate, managedRulesFromPolicy, type ManagedRules } from "./decide.ts";
 import { ForkValidationGate, WalkForwardGate } from "./gates.ts";
 import { SeriesHistory } from "./history.ts";
+import { startLoopbackRpcServer } from "./rpc-server.ts";
 import { MarketPipeline, describe, type RunResult } from "./pipeline.ts";
 import { Scheduler } from "./scheduler.ts";
 import { StateStore } from "./state.ts";
@@ -79,7 +80,7 @@ export interface EmbeddedRunSummary {
 }
 
 /** The market as governance would launch it: the policy's bounds, and values calibrated at the start. */
-function marketConfigFor(rules: ManagedRules, start: { maintenanceMarginBps: number; volAnnualPpm: number }): MarketConfig {
+export function marketConfigFor(rules: ManagedRules, start: { maintenanceMarginBps: number; volAnnualPpm: number }): MarketConfig {
   const toBounds = (r: ManagedRules["maintenanceMarginBps"]): ParamBounds => ({
     min: BigInt(r.min), max: BigInt(r.max), maxStep: BigInt(r.maxStep), minDelaySeconds: BigInt(r.minDelaySeconds), stepKind: r.stepKind,
   });
@@ -112,9 +113,9 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
 
   // The chain: genesis a week before the period, so deployment and warm-up happen "before" it.
   const { network } = await import("hardhat");
-  const server = await network.createServer({ network: "hardhat", override: { initialDate: new Date((options.from - 7 * DAY) * 1000) } }, "127.0.0.1", 0);
-  const { port } = await server.listen();
-  const url = `http://127.0.0.1:${port}`;
+  const chain = await network.create({ network: "hardhat", override: { initialDate: new Date((options.from - 7 * DAY) * 1000) } });
+  const server = await startLoopbackRpcServer(chain.provider);
+  const url = server.url;
   const admin = await network.create({ network: "localhost", override: { url } });
   // No batching stall: every call goes at once (the default 10 ms stall dominates a replay).
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0, batchMaxCount: 1 });
@@ -203,12 +204,12 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       errorInterfaces: errorInterfaces(),
     });
     const stewardBinding = bindSteward(deployment.contracts.steward, provider);
-    const chain = keeperChainPort({ provider, steward: stewardBinding, manager });
+    const chainPort = keeperChainPort({ provider, steward: stewardBinding, manager });
     const pipeline = new MarketPipeline(
       { name: deployment.market.name, marketId: deployment.market.id, policy, model, rules, history },
       {
         store,
-        chain,
+        chain: chainPort,
         backtestGate: new WalkForwardGate(history, policy),
         forkGate: new ForkValidationGate(history, { forkUrl: url, deployment, positions: 20, seed: options.seed ?? 1 }),
         stateDir: options.stateDir,
@@ -263,7 +264,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     for (let done = 0; done < total; done += HOUR * 1000) await clock.advance(Math.min(HOUR * 1000, total - done));
     await scheduler.stop();
 
-    const final = await chain.readParams(deployment.market.id);
+    const final = await chainPort.readParams(deployment.market.id);
     const events = await steward.queryFilter(steward.filters.ParamUpdated(deployment.market.id), 0, "latest");
     const onChainUpdates = events.map((e) => {
       const args = (e as unknown as { args: [string, bigint, bigint, bigint, string, bigint] }).args;
@@ -292,6 +293,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     provider.destroy();
     await admin.close();
     await server.close();
+    await chain.close();
   }
 }
 

@@ -106,8 +106,15 @@ export class MarketPipeline {
    * `submissionsAllowed` false (kill switch) stops before anything is signed.
    */
   async run(submissionsAllowed: () => boolean): Promise<RunResult> {
-    const pending = this.#o.store.pending(this.#m.name);
-    if (pending.length > 0) return this.#continue(pending[0], submissionsAllowed);
+    for (const record of this.#o.store.pending(this.#m.name)) {
+      // A record cut short before its changes were bounded sent nothing: close it and decide afresh.
+      if (record.evidence.bounded === undefined) {
+        await this.#o.store.reject(record.updateId, { code: "interrupted", message: `interrupted in state ${record.state} before anything was sent` });
+        this.#o.logger.warn(`closed an interrupted record (state ${record.state}); deciding afresh`, { market: this.#m.name, updateId: record.updateId });
+        continue;
+      }
+      return this.#continue(record, submissionsAllowed);
+    }
     const now = await this.#o.chain.now();
     const onChain = await this.#o.chain.readParams(this.#m.marketId);
     const stress = this.#stressAt(now);
@@ -127,13 +134,24 @@ export class MarketPipeline {
       onChain,
       changes: decision.changes,
     };
-    const observationHash = keccak256(toUtf8Bytes(canonicalJson(observation)));
-    const { record } = await this.#o.store.begin(this.#m.name, observationHash, stringifyBig({
+    // One record per observation: the same observation again (a retry in the same block) resumes
+    // or is already settled; one whose earlier attempt was interrupted gets a fresh attempt.
+    let observationHash = keccak256(toUtf8Bytes(canonicalJson(observation)));
+    const beginEvidence = stringifyBig({
       at: now,
       stress: { level: stress.level, since: stress.since, reasons: stress.reasons },
       data: this.#m.history.reportAt(now),
       onChain,
-    }));
+    });
+    let { record } = await this.#o.store.begin(this.#m.name, observationHash, beginEvidence);
+    for (let attempt = 1; record.state === "rejected" && record.rejection?.code === "interrupted"; attempt++) {
+      observationHash = keccak256(toUtf8Bytes(`${observationHash}:attempt:${attempt}`));
+      ({ record } = await this.#o.store.begin(this.#m.name, observationHash, beginEvidence));
+    }
+    if (record.state === "confirmed" || record.state === "rejected") {
+      return { market: this.#m.name, outcome: "no-change", updateId: record.updateId, reason: `observation already settled (${record.state})` };
+    }
+    if (record.state !== "observed") return this.#continue(record, submissionsAllowed);
     await this.#o.store.advance(record.updateId, "calibrated", { evidence: stringifyBig({ model: this.#m.model.name, policy: this.#m.policy.name, estimate: decision.estimate }) });
     await this.#o.store.advance(record.updateId, "bounded", { evidence: stringifyBig(boundedEvidence(decision)) });
     log.info(`proposing ${describe(decision.changes)} (${stress.level}: ${stress.reasons.slice(0, 2).join("; ") || "no stress signal"})`, { updateId: record.updateId });
@@ -166,7 +184,10 @@ export class MarketPipeline {
       try {
         report = await this.#o.forkGate.validate(this.#m.name, changes, now);
       } catch (error) {
-        return reject("fork-error", (error as Error).message);
+        // A known failure (unreachable RPC, wrong chain, bad input) settles the record; anything
+        // else leaves it at `backtested` for the next run to retry the gate.
+        if (error instanceof RiskkeeperError) return reject("fork-error", error.message);
+        throw error;
       }
       if (report.verdict !== "pass") return reject("fork-verdict", report.reasons.join("; "));
       record = await store.advance(id, "fork-validated", { evidence: stringifyBig(forkSummary(report)) });
