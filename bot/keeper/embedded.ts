@@ -56,7 +56,7 @@ export interface EmbeddedRunOptions {
   /** The simulated clock to drive (the logger should read the same one); a new one at `from` by default. */
   clock?: SimulatedClock;
   /** Called after every keeper run that did something, and once a day with a progress line. */
-  onEvent?: (event: { kind: "run"; at: number; result: RunResult } | { kind: "day"; at: number; line: string }) => void;
+  onEvent?: (event: { kind: "run"; at: number; result: RunResult } | { kind: "day"; at: number; line: string } | { kind: "round"; at: number; count: number }) => void;
 }
 
 export interface EmbeddedRunSummary {
@@ -242,6 +242,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     clock.schedule("0 0 * * * *", async () => {
       const now = Math.floor(clock.now() / 1000);
       await publishUpTo(now);
+      options.onEvent?.({ kind: "round", at: clock.now(), count: published });
       await liquidate();
       const { maintenanceMarginBps } = await adapter.readMarginParams();
       mmSum += Number(maintenanceMarginBps);
