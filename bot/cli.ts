@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   sweep: () => import("./commands/sweep.ts"),
   validate: () => import("./commands/validate.ts"),
   replay: () => import("./commands/replay.ts"),
+  run: () => import("./commands/run.ts"),
   status: () => import("./commands/status.ts"),
   propose: () => import("./commands/propose.ts"),
 };

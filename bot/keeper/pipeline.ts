@@ -88,6 +88,10 @@ export class MarketPipeline {
   readonly #m: PipelineMarket;
   readonly #o: PipelineOptions;
   #stress: RuleStress | undefined;
+  /** Managed values as this keeper last saw or set them: a difference on the next read is another writer's. */
+  #lastSeen: Record<ManagedParam, OnChainParam> | undefined;
+  /** Changes made by other writers (governance, another keeper), newest last; shown by health. */
+  readonly foreignChanges: Array<{ parameter: ManagedParam; from: number; to: number; updatedAt: number }> = [];
 
   constructor(market: PipelineMarket, options: PipelineOptions) {
     this.#m = market;
@@ -117,6 +121,7 @@ export class MarketPipeline {
     }
     const now = await this.#o.chain.now();
     const onChain = await this.#o.chain.readParams(this.#m.marketId);
+    this.#noticeForeignChanges(onChain);
     const stress = this.#stressAt(now);
     const returns = this.#m.history.returnsAt(now);
     const decision = decideMarketUpdate({ returns, policy: this.#m.policy, model: this.#m.model, rules: this.#m.rules, onChain, now, stress });
@@ -156,6 +161,24 @@ export class MarketPipeline {
     await this.#o.store.advance(record.updateId, "bounded", { evidence: stringifyBig(boundedEvidence(decision)) });
     log.info(`proposing ${describe(decision.changes)} (${stress.level}: ${stress.reasons.slice(0, 2).join("; ") || "no stress signal"})`, { updateId: record.updateId });
     return this.#continue((this.#o.store.get(record.updateId))!, submissionsAllowed);
+  }
+
+  /**
+   * Compares the chain with what this keeper last saw or set. A difference is another writer's
+   * change: it is logged and kept for health, and the next calibration starts from the chain's value.
+   */
+  #noticeForeignChanges(onChain: Record<ManagedParam, OnChainParam>): void {
+    if (this.#lastSeen) {
+      for (const p of MANAGED_PARAMS) {
+        const before = this.#lastSeen[p];
+        const after = onChain[p];
+        if (before.value !== after.value || before.updatedAt !== after.updatedAt) {
+          this.foreignChanges.push({ parameter: p, from: before.value, to: after.value, updatedAt: after.updatedAt });
+          this.#o.logger.warn(`${p} changed by another writer: ${before.value} -> ${after.value}; calibrating from the chain's value`, { market: this.#m.name });
+        }
+      }
+    }
+    this.#lastSeen = onChain;
   }
 
   /** Carries a record forward from its stage to confirmed or rejected. */
@@ -221,6 +244,7 @@ export class MarketPipeline {
       }
       // Read back: the chain must hold exactly what was proposed.
       const after = await chain.readParams(this.#m.marketId);
+      this.#lastSeen = after;
       const mismatches = changes.filter((c) => BigInt(after[c.parameter as ManagedParam]?.value ?? Number.NaN) !== c.value);
       record = await store.advance(id, "confirmed", {
         evidence: stringifyBig({ txHash: sent.txHash, blockNumber: sent.blockNumber, submissionId: sent.updateId, readBack: mismatches.length === 0 ? "ok" : mismatches }),

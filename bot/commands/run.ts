@@ -1,0 +1,128 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { RiskkeeperError } from "../errors.ts";
+import type { Command } from "./types.ts";
+import { POLICIES_DIR, loadPolicy } from "./backtest-input.ts";
+
+const USAGE = `riskkeeper run --config FILE [--keystore FILE] [--shadow] [--once]
+
+Starts the keeper against a live chain (or a node/fork given by the config's rpcUrl): per market,
+the signal watch and calibration cadence of the config's schedule, an immediate run when stress
+rises, and the whole pipeline (calibration, bounded rule, backtest gate, fork gate, submission,
+read-back). The keeper key comes from an encrypted JSON keystore (--keystore) whose password is
+read from RISKKEEPER_KEYSTORE_PASSWORD. --shadow does everything but submit (no key needed): each
+update it would have made ends as a record rejected with code "shadow", with its evidence, and
+changes made by other writers are reported. --once runs every market once and exits.
+Health and metrics: http://127.0.0.1:<health.port>/healthz and /metrics. SIGTERM/SIGINT stop it.
+For the embedded default (no chain to give), use \`riskkeeper start\`.`;
+
+export function knownPolicies(): string[] {
+  return readdirSync(POLICIES_DIR).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""));
+}
+
+export const command: Command = {
+  summary: "run the keeper against a live chain (or --shadow: everything but the submission)",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseArgs({ args: argv, options: { config: { type: "string" }, keystore: { type: "string" }, shadow: { type: "boolean" }, once: { type: "boolean" } } });
+    if (!values.config) throw new RiskkeeperError("CLI_USAGE", "--config FILE is required", { input: "run" });
+    const { loadKeeperConfig } = await import("../keeper/config.ts");
+    const config = await loadKeeperConfig(values.config, { knownPolicies: knownPolicies() });
+    if (config.deployment.kind === "embedded" || !config.rpcUrl) {
+      throw new RiskkeeperError("CONFIG_INVALID", "run needs a chain: set rpcUrl and a deployment file (for the embedded default use `riskkeeper start`)", { input: `${values.config}: rpcUrl` });
+    }
+    if (!values.shadow && !values.keystore) throw new RiskkeeperError("CLI_USAGE", "--keystore FILE is required to submit (or use --shadow)", { input: "--keystore" });
+    if (config.deployment.kind !== "file" || !config.deployment.file) {
+      throw new RiskkeeperError("CONFIG_INVALID", "run reads the contracts from a deployment file (deploy/deploy.ts --out)", { input: `${values.config}: deployment` });
+    }
+
+    const { readDeploymentFile } = await import("../proposal.ts");
+    const { connectRpc, assertChainId } = await import("../chain/provider.ts");
+    const { bindSteward, errorInterfaces } = await import("../chain/bindings.ts");
+    const { keeperChainPort } = await import("../chain/keeper-port.ts");
+    const { TxManager } = await import("../chain/tx-manager.ts");
+    const { loadKeystoreSigner } = await import("../chain/keys.ts");
+    const { loadPrices } = await import("../data/prices.ts");
+    const { createBufferModel } = await import("../backtest/model.ts");
+    const { startKeeperRuntime } = await import("../keeper/runtime.ts");
+    const { SeriesHistory } = await import("../keeper/history.ts");
+    const { managedRulesFromPolicy } = await import("../keeper/decide.ts");
+    const { MarketPipeline } = await import("../keeper/pipeline.ts");
+    const { ForkValidationGate, WalkForwardGate } = await import("../keeper/gates.ts");
+    const { configHash } = await import("../keeper/config.ts");
+
+    const deployment = await readDeploymentFile(config.deployment.file);
+    const { provider } = await connectRpc(config.rpcUrl);
+    await assertChainId(provider, deployment.chainId, `the deployment ${config.deployment.file}`);
+    const signer = values.shadow ? undefined : await loadKeystoreSigner(values.keystore!, { envVar: "RISKKEEPER_KEYSTORE_PASSWORD", env: process.env });
+    const steward = bindSteward(deployment.contracts.steward, provider);
+
+    // Markets: each must be the deployment's market (one steward market per deployment file).
+    const markets = await Promise.all(config.markets.map(async (m, i) => {
+      if (m.name !== deployment.market.name) {
+        throw new RiskkeeperError("CONFIG_INVALID", `market '${m.name}' is not the deployment's market '${deployment.market.name}'`, { input: `${values.config}: markets[${i}].name` });
+      }
+      const policy = loadPolicy(m.policy.file ?? path.join(POLICIES_DIR, `${m.policy.name}.json`));
+      const { series, report } = await loadPrices(m.data);
+      const history = new SeriesHistory(series, { source: m.data, report: JSON.parse(JSON.stringify({ rowsKept: report.rowsKept, gaps: report.gaps?.count })) });
+      return { config: m, policy, history };
+    }));
+
+    let runtime: Awaited<ReturnType<typeof startKeeperRuntime>> | undefined;
+    const pipelines = new Map<string, InstanceType<typeof MarketPipeline>>();
+    runtime = await startKeeperRuntime({
+      config,
+      secrets: [config.rpcUrl],
+      schedule: !values.once,
+      run: async (ctx, rt) => {
+        let pipeline = pipelines.get(ctx.market);
+        if (!pipeline) {
+          const m = markets.find((x) => x.config.name === ctx.market)!;
+          const manager = signer
+            ? new TxManager({
+                provider, signer, chainId: BigInt(deployment.chainId), journal: rt.store.journalFor(),
+                fees: { maxFeePerGas: BigInt(Math.round(config.gas.maxFeePerGasGwei * 1e9)), maxPriorityFeePerGas: BigInt(Math.round(config.gas.maxPriorityFeePerGasGwei * 1e9)) },
+                clock: { now: () => rt.clock.now(), sleep: (ms) => rt.clock.sleep(ms) },
+                errorInterfaces: errorInterfaces(),
+              })
+            : undefined;
+          const chain = manager
+            ? keeperChainPort({ provider, steward, manager })
+            : { ...keeperChainPort({ provider, steward, manager: undefined as never }), submit: async () => { throw new RiskkeeperError("SUBMISSION_REFUSED", "shadow mode submits nothing", { input: "--shadow" }); } };
+          pipeline = new MarketPipeline(
+            { name: m.config.name, marketId: deployment.market.id, policy: m.policy, model: createBufferModel(m.policy.modelSpec), rules: managedRulesFromPolicy(m.policy), history: m.history },
+            {
+              store: rt.store,
+              chain,
+              backtestGate: new WalkForwardGate(m.history, m.policy),
+              forkGate: new ForkValidationGate(m.history, { forkUrl: config.fork.url ?? config.rpcUrl!, deployment }),
+              stateDir: rt.stateDir,
+              configHash: configHash(config),
+              logger: rt.logger,
+              ...(values.shadow ? { shadow: true } : {}),
+            },
+          );
+          pipelines.set(ctx.market, pipeline);
+        }
+        const result = await pipeline.run(ctx.submissionsAllowed);
+        io.stdout(`${new Date(rt.clock.now()).toISOString()} ${ctx.market} ${result.outcome}: ${result.changes ? result.changes.map((c) => `${c.parameter}=${c.value}`).join(", ") + " — " : ""}${result.reason.slice(0, 300)}`);
+      },
+      watch: async (market, rt) => ({ level: markets.find((x) => x.config.name === market)!.history.stressAt(Math.floor(rt.clock.now() / 1000)).level }),
+    });
+    if (values.once) {
+      for (const m of config.markets) await runtime.scheduler.trigger(m.name, "manual");
+      await runtime.stop();
+      provider.destroy();
+      return 0;
+    }
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+    await runtime.stop();
+    provider.destroy();
+    return 0;
+  },
+};

@@ -1,0 +1,92 @@
+// `riskkeeper run` against a node on 127.0.0.1: the live entry point with a config file, a
+// deployment file and an encrypted keystore. --once lands one bounded update; --shadow records
+// what it would have done and sends nothing.
+import { expect } from "chai";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { HDNodeWallet, encryptKeystoreJson } from "ethers";
+import { network } from "hardhat";
+import { readFile } from "node:fs/promises";
+import { validatePolicy } from "../../bot/backtest/policy.ts";
+import { managedRulesFromPolicy } from "../../bot/keeper/decide.ts";
+import { marketConfigFor } from "../../bot/keeper/embedded.ts";
+import { startLoopbackRpcServer } from "../../bot/keeper/rpc-server.ts";
+import { readStateSnapshot } from "../../bot/keeper/state.ts";
+import { deployRiskkeeper, writeDeployment } from "../../deploy/deploy.ts";
+import { main } from "../../bot/cli.ts";
+import { sharedDataPath } from "../support/shared-data.ts";
+
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+const PASSWORD = "correct horse battery staple";
+
+async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((c: string) => { chunks.push(String(c)); return true; }) as typeof process.stdout.write;
+  try {
+    return { code: await fn(), out: chunks.join("") };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
+  this.timeout(180_000);
+
+  for (const shadow of [false, true]) {
+    it(shadow ? "--shadow --once records the update it would make and sends nothing" : "--once lands one bounded update from a keystore signer", async function () {
+      const data = sharedDataPath("binance-spot-1h/ETHUSDT_1h.csv");
+      if (!data) this.skip();
+      const dir = await mkdtemp(path.join(os.tmpdir(), "rk-run-"));
+      const chain = await network.create();
+      const server = await startLoopbackRpcServer(chain.provider);
+      const admin = await network.create({ network: "localhost", override: { url: server.url } });
+      let miner: ReturnType<typeof setInterval> | undefined;
+      try {
+        const policyFile = path.resolve("policies/default-1h.json");
+        const policy = validatePolicy(JSON.parse(await readFile(policyFile, "utf8")), policyFile);
+        const deployment = await deployRiskkeeper(admin.ethers, { market: marketConfigFor(managedRulesFromPolicy(policy), { maintenanceMarginBps: 100, volAnnualPpm: 800_000 }) });
+        await admin.networkHelpers.time.increase(2 * 86_400);
+        await writeDeployment(path.join(dir, "deployment.json"), deployment);
+        const keeper = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1");
+        await writeFile(path.join(dir, "keeper.json"), await encryptKeystoreJson({ address: keeper.address, privateKey: keeper.privateKey }, PASSWORD, { scrypt: { N: 1 << 10 } }));
+        await writeFile(path.join(dir, "config.json"), JSON.stringify({
+          rpcUrl: server.url,
+          deployment: "deployment.json",
+          markets: [{ name: "ETH-USD", feed: deployment.contracts.feed, data, policy: "default-1h" }],
+          health: { port: 0 },
+          state: { file: "state/state.json" },
+          log: { level: "warn" },
+        }));
+        process.env.RISKKEEPER_KEYSTORE_PASSWORD = PASSWORD;
+        // A live chain makes blocks on its own: the keeper waits for 2 confirmations.
+        miner = setInterval(() => { void chain.provider.request({ method: "evm_mine", params: [] }).catch(() => {}); }, 250);
+        const args = ["run", "--config", path.join(dir, "config.json"), "--once", ...(shadow ? ["--shadow"] : ["--keystore", path.join(dir, "keeper.json")])];
+        const { code, out } = await capture(() => main(args));
+        expect(code, out).to.equal(0);
+        const state = await readStateSnapshot(path.join(dir, "state", "state.json"));
+        const records = Object.values(state.data.updates);
+        expect(records).to.have.length(1);
+        const steward = await admin.ethers.getContractAt("RiskParameterSteward", deployment.contracts.steward);
+        const [mm] = await steward.getFunction("getParam")(deployment.market.id, 1);
+        if (shadow) {
+          expect(records[0].state).to.equal("rejected");
+          expect(records[0].rejection?.code).to.equal("shadow");
+          expect(mm).to.equal(100n);
+          expect(out).to.match(/ETH-USD rejected: .*shadow mode: would have proposed maintenanceMarginBps=/);
+        } else {
+          expect(records[0].state, out).to.equal("confirmed");
+          expect(mm > 100n).to.equal(true);
+          expect(out).to.match(/ETH-USD confirmed: maintenanceMarginBps=/);
+        }
+      } finally {
+        clearInterval(miner);
+        delete process.env.RISKKEEPER_KEYSTORE_PASSWORD;
+        await admin.close();
+        await server.close();
+        await chain.close();
+      }
+    });
+  }
+});
