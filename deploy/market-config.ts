@@ -3,21 +3,10 @@
 // Bounds are chosen by principle, not fitted: margin steps of at most a fifth of the initial
 // value per hour, vol steps of 25% relative per hour, ranges wide enough for a crash regime.
 import { encodeBytes32String } from "ethers";
+import { PARAMETER_IDS } from "../bot/rules/bounds.ts";
 
-export const PARAM = {
-  initialMarginBps: 0,
-  maintenanceMarginBps: 1,
-  liquidationBufferBps: 2,
-  volAnnualPpm: 3,
-  atmVolPpm: 4,
-  skewPpm: 5,
-  curvaturePpm: 6,
-  sviAPpm: 7,
-  sviBPpm: 8,
-  sviRhoPpm: 9,
-  sviMPpm: 10,
-  sviSigmaPpm: 11,
-} as const;
+/** The steward's parameter ids (uint8 on chain); one table, kept with the keeper's bound arithmetic. */
+export const PARAM = PARAMETER_IDS;
 export type ParamName = keyof typeof PARAM;
 export const PARAM_NAMES = Object.keys(PARAM) as ParamName[];
 export const PARAM_COUNT = PARAM_NAMES.length;
