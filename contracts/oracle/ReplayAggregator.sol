@@ -131,6 +131,14 @@ contract ReplayAggregator is AggregatorV3Interface, Ownable {
         return _serve(visible - 1);
     }
 
+    /// @notice AggregatorInterface (v2) compatibility: the latest visible round id. Readers walking a
+    /// proxy's history use it on a previous phase's aggregator to find where that phase ended.
+    function latestRound() external view returns (uint256) {
+        uint256 visible = _visibleCount();
+        if (visible == 0) revert ReplayNoData();
+        return _rounds[visible - 1].roundId;
+    }
+
     // ------------------------------------------------------------------ reads
 
     function loadedCount() external view returns (uint256) {
