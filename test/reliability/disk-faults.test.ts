@@ -146,7 +146,7 @@ describe("Disk faults on the state store", () => {
     }
     const t = tempDir("riskkeeper-tmpfs-");
     try {
-      const child = path.join(here, "support", "disk-full-child.ts");
+      const child = path.join(here, "..", "..", "bench", "chaos-disk-full.ts");
       const out = execFileSync("unshare", ["-rm", "sh", "-c", `mount -t tmpfs -o size=64k tmpfs "$1" && exec "$2" "$3" "$1"`, "sh", t.dir, process.execPath, child], { encoding: "utf8" });
       const result = JSON.parse(out.trim().split("\n").pop()!);
       console.log(`      real ENOSPC: ${out.trim()}`);

@@ -1,13 +1,15 @@
-// Child process for the real disk-full case (disk-faults.test.ts): run inside a private mount
-// namespace on a 64 KiB tmpfs at argv[2]. Fills the state store until the file system refuses a
+// Child process for the real disk-full case (test/reliability/disk-faults.test.ts): run inside a
+// private mount namespace on a 64 KiB tmpfs at argv[2], e.g.
+//   unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs /tmp/x && node bench/chaos-disk-full.ts /tmp/x' Fills the state store until the file system refuses a
 // write (ENOSPC), then checks the refusal, frees a ballast file and checks recovery. Prints one
 // JSON line with what it saw; exits 0 whether or not the checks held (the parent asserts).
 import { readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { SimulatedClock } from "../../../bot/keeper/clock.ts";
-import { StateStore } from "../../../bot/keeper/state.ts";
+import { SimulatedClock } from "../bot/keeper/clock.ts";
+import { StateStore } from "../bot/keeper/state.ts";
 
 const dir = process.argv[2];
+if (!dir) throw new Error("usage: node bench/chaos-disk-full.ts <empty folder on a small file system>");
 const file = path.join(dir, "state.json");
 const ballast = path.join(dir, "ballast.bin");
 writeFileSync(ballast, Buffer.alloc(12 * 1024));
