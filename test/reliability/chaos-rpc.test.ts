@@ -60,9 +60,9 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
   });
   after(async () => {
     await closeLog();
-    console.log("      fault                         layer       outcome                                              survived recovered logged");
+    console.log("      fault                         layer       outcome                                                                  survived recovered logged");
     for (const r of rows) {
-      console.log(`      ${r.fault.padEnd(29)} ${r.layer.padEnd(11)} ${r.outcome.slice(0, 52).padEnd(52)} ${String(r.survived).padEnd(8)} ${String(r.recovered).padEnd(9)} ${r.logged}`);
+      console.log(`      ${r.fault.padEnd(29)} ${r.layer.padEnd(11)} ${r.outcome.slice(0, 72).padEnd(72)} ${String(r.survived).padEnd(8)} ${String(r.recovered).padEnd(9)} ${r.logged}`);
     }
     const survived = rows.filter((r) => r.survived && r.recovered && r.logged).length;
     console.log(`      chaos: ${rows.length} fault x layer cases tried, ${survived} survived, recovered and logged`);
@@ -179,7 +179,7 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       const recovered = again.record.status === "confirmed" && nonceAfter - nonceBefore === 1;
       await flushLog();
       const wasLogged = outcome.startsWith("refused") ? logged(marker) : true;
-      rows.push({ fault: name, layer: "submission", outcome: `${outcome}; landed during fault: ${landedDuring}`, survived, recovered, logged: wasLogged });
+      rows.push({ fault: name, layer: "submission", outcome: `${landedDuring} landed; ${outcome}`, survived, recovered, logged: wasLogged });
       expect(survived, `${name}: ${outcome}; ${landedDuring} landed`).to.equal(true);
       expect(recovered, `${name}: after the fault, status ${again.record.status}, ${nonceAfter - nonceBefore} landed`).to.equal(true);
       if (name === "wrong chain id") expect(outcome).to.match(/CHAIN_MISMATCH/);
