@@ -6,15 +6,9 @@ import { BrowserProvider, JsonRpcProvider, Network, type Eip1193Provider, type P
 import { ChainError } from "./errors.ts";
 
 /** Hides credentials and API keys in an RPC URL. */
-export function maskRpcUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const p = u.pathname.split("/").map((seg) => (seg.length >= 16 ? "***" : seg)).join("/");
-    return `${u.protocol}//${u.username ? "***@" : ""}${u.host}${p === "/" ? "" : p}${u.search ? "?***" : ""}`;
-  } catch {
-    return "<invalid url>";
-  }
-}
+import { maskRpcUrl } from "../url-mask.ts";
+
+export { maskRpcUrl };
 
 /** Opens a provider on a JSON-RPC URL after checking it answers eth_chainId. */
 export async function connectRpc(url: string, timeoutMs = 10_000): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {

@@ -5,6 +5,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Contract, Signer } from "ethers";
 import { RiskkeeperError } from "../errors.ts";
+import { maskRpcUrl } from "../url-mask.ts";
 import type { Deployment } from "../../deploy/deploy.ts";
 import { DemoProtocolAdapter, type ProtocolAdapter } from "./adapter.ts";
 import { ReplayFeedDriver } from "./oracle.ts";
@@ -86,14 +87,7 @@ export async function probeRpc(url: string, timeoutMs = 5_000): Promise<bigint> 
 
 /** Hides credentials and API keys in an RPC URL (path segments and query strings). */
 export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const masked = `${u.protocol}//${u.username ? "***@" : ""}${u.host}`;
-    const path = u.pathname.split("/").map((seg) => (seg.length >= 16 ? "***" : seg)).join("/");
-    return `${masked}${path === "/" ? "" : path}${u.search ? "?***" : ""}`;
-  } catch {
-    return "<invalid url>";
-  }
+  return maskRpcUrl(url);
 }
 
 async function impersonate(connection: Connection, address: string): Promise<Signer> {

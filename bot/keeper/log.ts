@@ -19,36 +19,16 @@ import { finished } from "node:stream/promises";
 import winston from "winston";
 import type { Clock } from "./clock.ts";
 import type { LogLevel } from "./config.ts";
+import { MASK, redactUrl } from "../url-mask.ts";
 
-export const MASK = "***";
+export { MASK, redactUrl };
+
 
 const SECRET_FIELD = /pass(word|phrase)?$|secret|private.?key|mnemonic|seed.?phrase|api.?key|^token$|access.?token|auth(orization)?$|credentials?$/i;
 const PUBLIC_HASH_FIELD = /hash$|^idempotencyKey$|^topics?$/i;
 const HEX32 = /\b(0x)?[0-9a-fA-F]{64}\b/g;
 const URL_PATTERN = /\b(?:https?|wss?):\/\/[^\s"'<>]+/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
-
-/** Masks credentials and API keys in one URL, keeping scheme, host and port. */
-export function redactUrl(text: string): string {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    return text;
-  }
-  const auth = u.username || u.password ? `${MASK}@` : "";
-  const segments = u.pathname.split("/");
-  const path_ = segments
-    .map((seg, i) => {
-      if (seg.length === 0) return seg;
-      const afterVersion = i > 0 && /^v\d+$/i.test(segments[i - 1] ?? "");
-      const tokenLike = seg.length >= 16 || (seg.length >= 8 && /\d/.test(seg) && /[a-z]/i.test(seg));
-      return afterVersion || tokenLike ? MASK : seg;
-    })
-    .join("/");
-  const query = u.search ? `?${[...u.searchParams.keys()].map((k) => `${k}=${MASK}`).join("&")}` : "";
-  return `${u.protocol}//${auth}${u.host}${path_}${query}${u.hash ? "#" + MASK : ""}`;
-}
 
 export interface Redactor {
   /** Redacts a free-text string (known secrets, 32-byte hex, URLs). */
