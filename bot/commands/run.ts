@@ -75,6 +75,7 @@ export const command: Command = {
       config,
       secrets: [config.rpcUrl],
       schedule: !values.once,
+      alerts: () => [...pipelines.values()].flatMap((p) => p.alerts),
       run: async (ctx, rt) => {
         let pipeline = pipelines.get(ctx.market);
         if (!pipeline) {

@@ -40,6 +40,11 @@ export interface HealthReport {
   markets: Record<string, MarketHealth>;
   /** Most recent errors first, one per market at most. */
   lastErrors: Array<{ market: string; at: string; message: string }>;
+  /**
+   * Things an operator must look at although every run succeeded: a managed parameter changed by
+   * another writer, a read-back that did not match what was sent. Any alert makes the status "degraded".
+   */
+  alerts: Array<{ market: string; at: string; message: string }>;
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -52,6 +57,8 @@ export function buildHealthReport(parts: {
   store?: StateStore;
   killSwitch?: KillSwitch;
   stopped?: boolean;
+  /** Alerts raised by the pipelines (at: ms since epoch). */
+  alerts?: () => ReadonlyArray<{ market: string; at: number; message: string }>;
 }): HealthReport {
   const now = parts.clock.now();
   const stats = parts.scheduler?.stats() ?? {};
@@ -85,6 +92,8 @@ export function buildHealthReport(parts: {
     if (lastError) errors.push({ market: name, at: iso(lastError.at)!, message: lastError.message });
   }
   errors.sort((a, b) => b.at.localeCompare(a.at));
+  const alerts = (parts.alerts?.() ?? []).map((a) => ({ market: a.market, at: iso(a.at)!, message: a.message })).sort((a, b) => b.at.localeCompare(a.at));
+  if (alerts.length > 0) degraded = true;
   const killSwitch = parts.killSwitch?.status() ?? null;
   return {
     status: parts.stopped ? "stopped" : degraded ? "degraded" : "ok",
@@ -97,6 +106,7 @@ export function buildHealthReport(parts: {
     pendingUpdates: pending.length,
     markets,
     lastErrors: errors,
+    alerts,
   };
 }
 

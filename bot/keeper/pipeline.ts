@@ -90,8 +90,10 @@ export class MarketPipeline {
   #stress: RuleStress | undefined;
   /** Managed values as this keeper last saw or set them: a difference on the next read is another writer's. */
   #lastSeen: Record<ManagedParam, OnChainParam> | undefined;
-  /** Changes made by other writers (governance, another keeper), newest last; shown by health. */
+  /** Changes made by other writers (governance, another keeper), newest last. */
   readonly foreignChanges: Array<{ parameter: ManagedParam; from: number; to: number; updatedAt: number }> = [];
+  /** What health must raise: foreign changes and read-back mismatches (at: ms since epoch, chain time). Last 20 kept. */
+  readonly alerts: Array<{ market: string; at: number; message: string }> = [];
 
   constructor(market: PipelineMarket, options: PipelineOptions) {
     this.#m = market;
@@ -174,11 +176,17 @@ export class MarketPipeline {
         const after = onChain[p];
         if (before.value !== after.value || before.updatedAt !== after.updatedAt) {
           this.foreignChanges.push({ parameter: p, from: before.value, to: after.value, updatedAt: after.updatedAt });
+          this.#alert(after.updatedAt, `${p} changed by another writer: ${before.value} -> ${after.value}`);
           this.#o.logger.warn(`${p} changed by another writer: ${before.value} -> ${after.value}; calibrating from the chain's value`, { market: this.#m.name });
         }
       }
     }
     this.#lastSeen = onChain;
+  }
+
+  #alert(atSeconds: number, message: string): void {
+    this.alerts.push({ market: this.#m.name, at: atSeconds * 1000, message });
+    if (this.alerts.length > 20) this.alerts.shift();
   }
 
   /** Carries a record forward from its stage to confirmed or rejected. */
@@ -250,7 +258,10 @@ export class MarketPipeline {
         evidence: stringifyBig({ txHash: sent.txHash, blockNumber: sent.blockNumber, submissionId: sent.updateId, readBack: mismatches.length === 0 ? "ok" : mismatches }),
       });
       // Hashes travel in fields named ...Hash: the log redactor keeps those and masks 32-byte hex elsewhere.
-      if (mismatches.length > 0) log.error(`read-back mismatch: ${describe(mismatches)} differ on chain`, { txHash: sent.txHash });
+      if (mismatches.length > 0) {
+        log.error(`read-back mismatch: ${describe(mismatches)} differ on chain`, { txHash: sent.txHash });
+        this.#alert(now, `read-back mismatch after the update: ${describe(mismatches)} differ on chain`);
+      }
       log.info(`confirmed ${describe(changes)}`, { txHash: sent.txHash, evidenceHash, blockNumber: sent.blockNumber });
       return { ...base, outcome: "confirmed", reason: "confirmed", txHash: sent.txHash };
     }

@@ -47,6 +47,8 @@ export interface KeeperRuntimeOptions {
   terminal?: Writable | false;
   /** SIGUSR2 toggles the kill switch. Default true. */
   signalHandlers?: boolean;
+  /** Alerts for /healthz (e.g. the pipelines' foreign-change and read-back alerts). */
+  alerts?: () => ReadonlyArray<{ market: string; at: number; message: string }>;
   /** Start the schedule's jobs. Default true (false: trigger() only, e.g. `riskkeeper run --once`). */
   schedule?: boolean;
 }
@@ -96,7 +98,7 @@ export async function startKeeperRuntime(options: KeeperRuntimeOptions): Promise
 
     // 4. Health server last (it may fail to bind: everything above is undone).
     let health: HealthServer | undefined;
-    const report = (): HealthReport => buildHealthReport({ clock, startedAt, scheduler, store, killSwitch, stopped });
+    const report = (): HealthReport => buildHealthReport({ clock, startedAt, scheduler, store, killSwitch, stopped, ...(options.alerts ? { alerts: options.alerts } : {}) });
     if (config.health.enabled) {
       health = await startHealthServer({ host: config.health.host, port: config.health.port, report, metrics, secrets });
       cleanups.unshift(() => health!.close());

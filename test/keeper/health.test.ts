@@ -71,6 +71,7 @@ describe("keeper/health", () => {
     expect(body.markets["BTC-USD"]).to.deep.include({ lastRunOk: false, failures: 1, pending: 1 });
     expect(body.lastErrors).to.deep.equal([{ market: "BTC-USD", at: "2026-01-01T00:01:00.000Z", message: "timeout calling https://eth-mainnet.g.alchemy.com/v2/***" }]);
     expect(body.killSwitch).to.deep.include({ engaged: false });
+    expect(body.alerts).to.deep.equal([]);
 
     writeFileSync(kill.file, "");
     res = await fetch(`${server!.url}/healthz`);
@@ -137,5 +138,22 @@ describe("keeper/health", () => {
     expect(() => c.inc({})).to.throw(/expected labels market/);
     expect(() => c.inc({ market: "m" }, -1)).to.throw(/only goes up/);
     expect(() => r.counter("x_total", "again")).to.throw(/twice/);
+  });
+
+  it("raises the pipelines' alerts (a change by another writer) and turns the status to degraded", () => {
+    const clock = new SimulatedClock(Date.parse("2026-01-01T00:00:00Z"));
+    const quiet = buildHealthReport({ clock, startedAt: clock.now(), alerts: () => [] });
+    expect(quiet.status).to.equal("ok");
+    const report = buildHealthReport({
+      clock,
+      startedAt: clock.now(),
+      alerts: () => [
+        { market: "ETH-USD", at: Date.parse("2026-01-01T00:00:00Z"), message: "maintenanceMarginBps changed by another writer: 500 -> 900" },
+        { market: "ETH-USD", at: Date.parse("2026-01-01T01:00:00Z"), message: "read-back mismatch after the update: volAnnualPpm=800000 differ on chain" },
+      ],
+    });
+    expect(report.status).to.equal("degraded");
+    expect(report.alerts.map((a) => a.at)).to.deep.equal(["2026-01-01T01:00:00.000Z", "2026-01-01T00:00:00.000Z"]);
+    expect(report.alerts[1].message).to.equal("maintenanceMarginBps changed by another writer: 500 -> 900");
   });
 });

@@ -46,6 +46,7 @@ describe("Secrets and access", () => {
   const plantedReport = (): HealthReport => ({
     status: "degraded", live: true, now: "2026-11-25T10:00:00.000Z", startedAt: "2026-11-25T09:00:00.000Z", uptimeSeconds: 3_600,
     submissionsAllowed: true, killSwitch: null, pendingUpdates: 0,
+    alerts: [{ market: "ETH-USD", at: "2026-11-25T10:00:00.000Z", message: `maintenanceMarginBps changed by another writer via ${PLANTED.map((p) => p.text).join(" ; ")}` }],
     markets: {
       "ETH-USD": { running: false, followUpQueued: false, pending: 0, runs: 3, failures: 3, coalesced: 0,
         lastError: { at: "2026-11-25T10:00:00.000Z", message: `rpc failed: ${PLANTED.map((p) => p.text).join(" ; ")} password ${KEYSTORE_PASSWORD}` } },
