@@ -18,6 +18,7 @@ import { keccak256, type Interface, type Provider, type TransactionReceipt, type
 import { ChainError } from "./errors.ts";
 import type { SubmissionAttempt, SubmissionJournal, SubmissionRecord } from "./journal.ts";
 import { decodeRevertData, formatRevert, revertDataOf, type DecodedRevert } from "./revert.ts";
+import { systemClock, type Clock } from "../sleep-clock.ts";
 
 /** What signs: an ethers Wallet fits. Holds the key; the manager never sees it. */
 export interface TxSigner {
@@ -25,15 +26,7 @@ export interface TxSigner {
   signTransaction(tx: TransactionRequest): Promise<string>;
 }
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+export { systemClock, type Clock };
 
 /** Structured events, for a logger. They never carry key material. */
 export interface ChainEvent {

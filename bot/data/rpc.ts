@@ -3,18 +3,9 @@
 // that can no longer change (old rounds, old blocks), and a hard budget of transport calls. The
 // clock is injected so that tests and replays never wait on real time.
 import { RiskkeeperError } from "../errors.ts";
+import { systemClock, type Clock } from "../sleep-clock.ts";
 
-/** Milliseconds clock with an injectable sleep. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-/** The real clock; only the process edge (CLI, keeper) should pass it in. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+export { systemClock, type Clock };
 
 /** One JSON-RPC call over some transport (HTTP, an EIP-1193 provider, an ethers provider). */
 export type RpcTransport = (method: string, params: unknown[]) => Promise<unknown>;

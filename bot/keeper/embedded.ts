@@ -20,7 +20,7 @@ import { seededPopulation } from "../fork/population.ts";
 import { DEFAULT_MARKET, PARAM_NAMES, type MarketConfig, type ParamBounds } from "../../deploy/market-config.ts";
 import { deployRiskkeeper, type Deployment } from "../../deploy/deploy.ts";
 import { SimulatedClock } from "./clock.ts";
-import { decideMarketUpdate, managedRulesFromPolicy, type ManagedRules } from "./decide.ts";
+import { managedRulesFromPolicy, type ManagedRules } from "./decide.ts";
 import { ForkValidationGate, WalkForwardGate } from "./gates.ts";
 import { SeriesHistory } from "./history.ts";
 import { startLoopbackRpcServer } from "./rpc-server.ts";
@@ -31,7 +31,7 @@ import { canonicalJson } from "./evidence.ts";
 import type { JsonValue } from "./state.ts";
 
 /** Hardhat's public development mnemonic: the embedded chain's accounts (no secret). */
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 const HOUR = 3_600;
 const DAY = 86_400;
 
@@ -298,4 +298,3 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
   }
 }
 
-export { decideMarketUpdate, HOUR };

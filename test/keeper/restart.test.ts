@@ -17,7 +17,7 @@ import { TxManager } from "../../bot/chain/tx-manager.ts";
 import type { SubmissionRecord } from "../../bot/chain/journal.ts";
 import { deployRiskkeeper, type Deployment } from "../../deploy/deploy.ts";
 import { managedRulesFromPolicy } from "../../bot/keeper/decide.ts";
-import { marketConfigFor } from "../../bot/keeper/embedded.ts";
+import { DEV_MNEMONIC, marketConfigFor } from "../../bot/keeper/embedded.ts";
 import { ForkValidationGate, WalkForwardGate } from "../../bot/keeper/gates.ts";
 import { SeriesHistory } from "../../bot/keeper/history.ts";
 import { MarketPipeline, type ChainPort, type BacktestGate, type ForkGate } from "../../bot/keeper/pipeline.ts";
@@ -45,7 +45,6 @@ const POINTS: Array<{ name: string; point: CrashPoint }> = [
   { name: "before confirmed is written", point: { kind: "before-stage", stage: "confirmed" } },
 ];
 
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 const policyFile = path.resolve("policies/default-1h.json");
 
 describe("keeper restart safety: killed at each stage, restarted, the update lands exactly once", function () {

@@ -10,14 +10,13 @@ import { network } from "hardhat";
 import { readFile } from "node:fs/promises";
 import { validatePolicy } from "../../bot/backtest/policy.ts";
 import { managedRulesFromPolicy } from "../../bot/keeper/decide.ts";
-import { marketConfigFor } from "../../bot/keeper/embedded.ts";
+import { DEV_MNEMONIC, marketConfigFor } from "../../bot/keeper/embedded.ts";
 import { startLoopbackRpcServer } from "../../bot/keeper/rpc-server.ts";
 import { readStateSnapshot } from "../../bot/keeper/state.ts";
 import { deployRiskkeeper, writeDeployment } from "../../deploy/deploy.ts";
 import { main } from "../../bot/cli.ts";
 import { sharedDataPath } from "../support/shared-data.ts";
 
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 const PASSWORD = "correct horse battery staple";
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
