@@ -123,7 +123,7 @@ export class MarketPipeline {
     }
     const now = await this.#o.chain.now();
     const onChain = await this.#o.chain.readParams(this.#m.marketId);
-    this.#noticeForeignChanges(onChain);
+    await this.#noticeForeignChanges(onChain);
     const stress = this.#stressAt(now);
     const returns = this.#m.history.returnsAt(now);
     const decision = decideMarketUpdate({ returns, policy: this.#m.policy, model: this.#m.model, rules: this.#m.rules, onChain, now, stress });
@@ -169,7 +169,9 @@ export class MarketPipeline {
    * Compares the chain with what this keeper last saw or set. A difference is another writer's
    * change: it is logged and kept for health, and the next calibration starts from the chain's value.
    */
-  #noticeForeignChanges(onChain: Record<ManagedParam, OnChainParam>): void {
+  async #noticeForeignChanges(onChain: Record<ManagedParam, OnChainParam>): Promise<void> {
+    // What an earlier process saw counts too: a change made while the keeper was down is still another writer's.
+    this.#lastSeen ??= this.#o.store.seenParams(this.#m.name) as Record<ManagedParam, OnChainParam> | undefined;
     if (this.#lastSeen) {
       for (const p of MANAGED_PARAMS) {
         const before = this.#lastSeen[p];
@@ -181,7 +183,12 @@ export class MarketPipeline {
         }
       }
     }
+    await this.#remember(onChain);
+  }
+
+  async #remember(onChain: Record<ManagedParam, OnChainParam>): Promise<void> {
     this.#lastSeen = onChain;
+    await this.#o.store.recordSeenParams(this.#m.name, onChain);
   }
 
   #alert(atSeconds: number, message: string): void {
@@ -252,7 +259,9 @@ export class MarketPipeline {
       }
       // Read back: the chain must hold exactly what was proposed.
       const after = await chain.readParams(this.#m.marketId);
-      this.#lastSeen = after;
+      // Remembered before `confirmed`: a keeper killed in between resumes this record and reads
+      // back again, instead of mistaking its own update for another writer's on the next run.
+      await this.#remember(after);
       const mismatches = changes.filter((c) => BigInt(after[c.parameter as ManagedParam]?.value ?? Number.NaN) !== c.value);
       record = await store.advance(id, "confirmed", {
         evidence: stringifyBig({ txHash: sent.txHash, blockNumber: sent.blockNumber, submissionId: sent.updateId, readBack: mismatches.length === 0 ? "ok" : mismatches }),

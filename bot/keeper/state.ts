@@ -72,6 +72,11 @@ export interface MarketCounters {
   compacted: number;
   lastRun?: { at: number; ok: boolean; error?: string };
   lastSuccessAt?: number;
+  /**
+   * The managed parameters as this keeper last read or set them on chain (value and update time,
+   * seconds). A later read that differs is another writer's change, also across a restart.
+   */
+  lastSeenParams?: Record<string, { value: number; updatedAt: number }>;
 }
 
 /** A submission journal record (the chain tx manager's): any JSON object with an updateId. */
@@ -456,6 +461,28 @@ export class StateStore {
       if (outcome.ok) c.lastSuccessAt = at;
       return { changed: true };
     });
+  }
+
+  /** Persists what the keeper last saw of a market's parameters on chain (see MarketCounters.lastSeenParams). */
+  async recordSeenParams(market: string, params: Record<string, { value: number; updatedAt: number }>): Promise<void> {
+    for (const [name, p] of Object.entries(params)) {
+      if (!Number.isFinite(p?.value) || !Number.isSafeInteger(p?.updatedAt)) {
+        throw new RiskkeeperError("INPUT_INVALID", `expected a finite value and an integer updatedAt, got ${JSON.stringify(p)}`, { input: `params.${name}` });
+      }
+    }
+    await this.#mutate((data) => {
+      const c = counters(data, market);
+      const next = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, { value: p.value, updatedAt: p.updatedAt }]));
+      if (JSON.stringify(c.lastSeenParams) === JSON.stringify(next)) return { changed: false };
+      c.lastSeenParams = next;
+      return { changed: true };
+    });
+  }
+
+  /** What recordSeenParams last stored for `market`, if anything. */
+  seenParams(market: string): Record<string, { value: number; updatedAt: number }> | undefined {
+    const seen = this.#db.data.markets[market]?.lastSeenParams;
+    return seen ? structuredClone(seen) : undefined;
   }
 
   /**

@@ -111,7 +111,8 @@ describe("keeper restart safety: killed at each stage, restarted, the update lan
             { store, chain, backtestGate, forkGate, stateDir, configHash: "0x" + "00".repeat(32), logger: log.logger },
           );
           try {
-            return await pipeline.run(() => true);
+            const result = await pipeline.run(() => true);
+            return { ...result, alerts: pipeline.alerts };
           } finally {
             await store.close(); // the process is gone: its lock goes with it
           }
@@ -146,6 +147,21 @@ describe("keeper restart safety: killed at each stage, restarted, the update lan
         } finally {
           await store.close();
         }
+
+        // A third process: the chain holds the keeper's own update, which it must not take for
+        // another writer's although the process that made it is gone.
+        const third = await keeperProcess(undefined);
+        expect(third.alerts, "own update flagged as foreign after a restart").to.deep.equal([]);
+        // Governance (the timelock) then sets the margin while no keeper runs: the next process
+        // reports it from what the state file says the keeper last saw.
+        const timelock = deployment.contracts.timelock;
+        await admin.networkHelpers.impersonateAccount(timelock);
+        await admin.networkHelpers.setBalance(timelock, 10n ** 21n);
+        const governed = await admin.ethers.getContractAt("RiskParameterSteward", deployment.contracts.steward, await admin.ethers.getSigner(timelock));
+        const before = Number(events[0][1]);
+        await (await governed.getFunction("setParams")(deployment.market.id, [{ param: 1, value: before + 25 }], "0x" + "ab".repeat(32))).wait();
+        const fourth = await keeperProcess(undefined);
+        expect(fourth.alerts.map((a) => a.message)).to.deep.equal([`maintenanceMarginBps changed by another writer: ${before} -> ${before + 25}`]);
       } finally {
         await log.close();
         provider.destroy();

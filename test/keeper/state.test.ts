@@ -174,6 +174,19 @@ describe("keeper/state", () => {
     await store.close();
   });
 
+  it("keeps what the keeper last saw on chain across a reopen, and refuses a NaN value writing nothing", async () => {
+    const store = await open();
+    await store.recordSeenParams("ETH-USD", { maintenanceMarginBps: { value: 550, updatedAt: 1_767_225_600 } });
+    const onDisk = readFileSync(file, "utf8");
+    await rejects(store.recordSeenParams("ETH-USD", { maintenanceMarginBps: { value: Number.NaN, updatedAt: 1 } }), "INPUT_INVALID");
+    expect(readFileSync(file, "utf8")).to.equal(onDisk);
+    await store.close();
+    const reopened = await open();
+    expect(reopened.seenParams("ETH-USD")).to.deep.equal({ maintenanceMarginBps: { value: 550, updatedAt: 1_767_225_600 } });
+    expect(reopened.seenParams("BTC-USD")).to.equal(undefined);
+    await reopened.close();
+  });
+
   it("persists journal records with bigint values and refuses records without an updateId", async () => {
     let store = await open();
     await store.journal.put({ updateId: "ETH-USD-000001", txHash: H(7), nonce: 12n, maxFeePerGas: 30_000_000_000n, sent: ["a", 1n] });
