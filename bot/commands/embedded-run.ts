@@ -27,6 +27,8 @@ export interface EmbeddedCliOptions {
   quiet?: boolean;
   /** Also run the same period with parameters left as deployed, and compare. */
   baseline?: boolean;
+  /** Serve /healthz and /metrics on 127.0.0.1 at this port (0: a free one) during the keeper's run. */
+  healthPort?: string;
 }
 
 /** The shared data folder, if this checkout sits beside it (or RISKKEEPER_SHARED_DATA says where). */
@@ -55,7 +57,17 @@ function int(value: string | undefined, name: string, fallback: number): number 
   return Number(value);
 }
 
+function port(value: string, name: string): number {
+  const n = int(value, name, 0);
+  if (n > 65_535) throw new RiskkeeperError("CLI_USAGE", `expected a port in [0, 65535] (0: any free port), got '${value}'`, { input: `--${name}` });
+  return n;
+}
+
 export async function runEmbeddedFromCli(options: EmbeddedCliOptions, io: CommandIO, defaults: { from: string; to: string }): Promise<{ keeper: EmbeddedRunSummary; baseline?: EmbeddedRunSummary }> {
+  // Every option is checked before anything starts.
+  const healthPort = options.healthPort !== undefined ? port(options.healthPort, "health-port") : undefined;
+  const positions = int(options.positions, "positions", 40);
+  const seed = int(options.seed, "seed", 1);
   const { runEmbedded } = await import("../keeper/embedded.ts");
   const history = await loadHistory(options.data);
   const lastT = history.series.t[history.series.t.length - 1];
@@ -80,8 +92,11 @@ export async function runEmbeddedFromCli(options: EmbeddedCliOptions, io: Comman
         clock,
         keeper,
         ...(options.shadow ? { shadow: true } : {}),
-        positions: int(options.positions, "positions", 40),
-        seed: int(options.seed, "seed", 1),
+        ...(keeper && healthPort !== undefined
+          ? { health: { port: healthPort, onListening: (url: string) => io.stdout(`health: ${url}/healthz  metrics: ${url}/metrics`) } }
+          : {}),
+        positions,
+        seed,
         onEvent: (e) => {
           if (options.quiet) return;
           if (e.kind === "day") io.stdout(`${keeper ? "keeper  " : "baseline"} ${e.line}`);

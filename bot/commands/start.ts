@@ -2,14 +2,16 @@ import { parseArgs } from "node:util";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper start [--data PRICES.csv] [--from DATE] [--to DATE] [--policy FILE] [--positions N]
-                 [--seed N] [--state DIR] [--shadow] [--quiet] [--json]
+                 [--seed N] [--state DIR] [--health-port N] [--shadow] [--quiet] [--json]
 
 The embedded default: an in-process chain on 127.0.0.1 with everything deployed, recorded history
 played hour by hour through the ReplayAggregator on a simulated clock, traders and a liquidator on
 the demo protocol, and the keeper running its whole pipeline against it (signals, calibration,
 bounded rule, backtest gate, fork gate, submission, confirmation). Without --data it uses
 ../shared/data/binance-spot-1h/ETHUSDT_1h.csv when present (default period 2022-05-05..2022-05-20,
-the LUNA crash), else a generated series. State and evidence go to .riskkeeper/embedded (reset).`;
+the LUNA crash), else a generated series. State and evidence go to .riskkeeper/embedded (reset).
+Health and metrics are served on 127.0.0.1 while it runs (/healthz, /metrics) at --health-port
+(default 0: a free port, printed at start).`;
 
 export const command: Command = {
   summary: "run the keeper on the embedded chain over recorded history, as if live, printing what it decides and why",
@@ -19,12 +21,13 @@ export const command: Command = {
       args: argv,
       options: {
         data: { type: "string" }, from: { type: "string" }, to: { type: "string" }, policy: { type: "string" },
-        positions: { type: "string" }, seed: { type: "string" }, state: { type: "string" },
+        positions: { type: "string" }, seed: { type: "string" }, state: { type: "string" }, "health-port": { type: "string" },
         shadow: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" },
       },
     });
     const { runEmbeddedFromCli, formatRunSummary } = await import("./embedded-run.ts");
-    const { keeper } = await runEmbeddedFromCli(values, io, { from: "2022-05-05T00:00:00Z", to: "2022-05-20T00:00:00Z" });
+    const { "health-port": healthPort, ...rest } = values;
+    const { keeper } = await runEmbeddedFromCli({ ...rest, healthPort: healthPort ?? "0" }, io, { from: "2022-05-05T00:00:00Z", to: "2022-05-20T00:00:00Z" });
     io.stdout(values.json ? JSON.stringify(keeper, null, 2) : `\n${formatRunSummary(keeper)}`);
     return 0;
   },

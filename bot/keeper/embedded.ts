@@ -27,6 +27,8 @@ import { startLoopbackRpcServer } from "./rpc-server.ts";
 import { MarketPipeline, describe, type RunResult } from "./pipeline.ts";
 import { Scheduler } from "./scheduler.ts";
 import { StateStore } from "./state.ts";
+import { buildHealthReport, collectKeeperMetrics, startHealthServer, type HealthServer } from "./health.ts";
+import { createKeeperMetrics } from "./metrics.ts";
 import { canonicalJson } from "./evidence.ts";
 import type { JsonValue } from "./state.ts";
 
@@ -55,8 +57,13 @@ export interface EmbeddedRunOptions {
   seed?: number;
   /** The simulated clock to drive (the logger should read the same one); a new one at `from` by default. */
   clock?: SimulatedClock;
+  /**
+   * Health and metrics server (as `riskkeeper run` serves them), on 127.0.0.1 unless `host` says
+   * otherwise; port 0 picks a free one. Absent: no server.
+   */
+  health?: { host?: string; port: number; onListening?: (url: string) => void };
   /** Called after every keeper run that did something, and once a day with a progress line. */
-  onEvent?: (event: { kind: "run"; at: number; result: RunResult } | { kind: "day"; at: number; line: string } | { kind: "round"; at: number; count: number }) => void;
+  onEvent?: (event: { kind: "run"; at: number; result: RunResult } | { kind: "day"; at: number; line: string } | { kind: "round"; at: number; count: number }) => void | Promise<void>;
 }
 
 export interface EmbeddedRunSummary {
@@ -120,6 +127,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
   // No batching stall: every call goes at once (the default 10 ms stall dominates a replay).
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0, batchMaxCount: 1 });
   let store: StateStore | undefined;
+  let health: HealthServer | undefined;
   try {
     const startEstimate = model.estimate({ returns: history.returnsAt(options.from), horizonSteps: policy.horizonSteps, alpha: policy.alpha, lookback: policy.lookbackSteps, stepsPerYear: policy.stepsPerYear });
     const launch = { maintenanceMarginBps: startEstimate.bufferBps, volAnnualPpm: startEstimate.volAnnual * 1e6 };
@@ -224,14 +232,17 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     let mmMax = 0;
     let hours = 0;
     const decisions: EmbeddedRunSummary["decisions"] = [];
+    const metrics = createKeeperMetrics();
+    collectKeeperMetrics(metrics, { store });
     const scheduler = new Scheduler({
       clock,
+      metrics,
       markets: [{ name: deployment.market.name, schedule: { watch: "0 5 * * * *", calibrate: "0 10 0 * * *" } }],
       run: async (ctx) => {
         const result = await pipeline.run(ctx.submissionsAllowed);
         if (result.outcome !== "no-change") {
           decisions.push({ at: new Date(clock.now()).toISOString(), outcome: result.outcome, changes: describe(result.changes ?? []), reason: result.reason, ...(result.txHash ? { txHash: result.txHash } : {}) });
-          options.onEvent?.({ kind: "run", at: clock.now(), result });
+          await options.onEvent?.({ kind: "run", at: clock.now(), result });
         }
       },
       watch: async () => ({ level: history.stressAt(Math.floor(clock.now() / 1000)).level }),
@@ -242,7 +253,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     clock.schedule("0 0 * * * *", async () => {
       const now = Math.floor(clock.now() / 1000);
       await publishUpTo(now);
-      options.onEvent?.({ kind: "round", at: clock.now(), count: published });
+      await options.onEvent?.({ kind: "round", at: clock.now(), count: published });
       await liquidate();
       const { maintenanceMarginBps } = await adapter.readMarginParams();
       mmSum += Number(maintenanceMarginBps);
@@ -254,8 +265,20 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       const { initialMarginBps, maintenanceMarginBps } = await adapter.readMarginParams();
       const now = Math.floor(clock.now() / 1000);
       const last = history.lastKnownIndex(now);
-      options.onEvent?.({ kind: "day", at: clock.now(), line: `${new Date(now * 1000).toISOString().slice(0, 10)} price ${series.close[last].toFixed(2)} stress ${history.stressAt(now).level} IM ${initialMarginBps} MM ${maintenanceMarginBps} bps, liquidations ${liquidations}, bad debt ${(await adapter.totalBadDebt()) / 10n ** 18n} dUSD` });
+      await options.onEvent?.({ kind: "day", at: clock.now(), line: `${new Date(now * 1000).toISOString().slice(0, 10)} price ${series.close[last].toFixed(2)} stress ${history.stressAt(now).level} IM ${initialMarginBps} MM ${maintenanceMarginBps} bps, liquidations ${liquidations}, bad debt ${(await adapter.totalBadDebt()) / 10n ** 18n} dUSD` });
     });
+    if (options.health) {
+      const startedAt = clock.now();
+      const openStore = store;
+      health = await startHealthServer({
+        host: options.health.host ?? "127.0.0.1",
+        port: options.health.port,
+        metrics,
+        report: () => buildHealthReport({ clock, startedAt, scheduler, store: openStore, alerts: () => pipeline.alerts }),
+      });
+      logger.info(`health: ${health.url}/healthz, metrics: ${health.url}/metrics`);
+      options.health.onListening?.(health.url);
+    }
     if (options.keeper !== false) {
       // Resume anything a previous process left half-way (none on a fresh chain), then schedule.
       scheduler.start();
@@ -290,6 +313,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       onChainUpdates,
     };
   } finally {
+    await health?.close();
     await store?.close();
     provider.destroy();
     await admin.close();

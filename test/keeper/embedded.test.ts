@@ -14,6 +14,7 @@ import { createKeeperLogger } from "../../bot/keeper/log.ts";
 import { readStateSnapshot } from "../../bot/keeper/state.ts";
 import { verifyEvidence } from "../../bot/keeper/evidence.ts";
 import { PARAM } from "../../deploy/market-config.ts";
+import { isRiskkeeperError } from "../../bot/errors.ts";
 import { sharedDataPath } from "../support/shared-data.ts";
 
 const policyFile = path.resolve("policies/default-1h.json");
@@ -38,9 +39,26 @@ describe("keeper on the embedded chain", function () {
     const policy = validatePolicy(JSON.parse(await readFile(policyFile, "utf8")), policyFile);
     const series = generatedHourlySeries();
     const crashStart = series.t[series.t.length - 1 - 20 * 24];
+    // The health server runs with it: read /healthz and /metrics right after the first confirmed update.
+    let healthUrl = "";
+    const seen: Array<{ status: number; body: { status: string; markets: Record<string, { runs: number; lastRunOk?: boolean }> }; metrics: string }> = [];
     const { summary, stateDir } = await quietRun({
       series, source: "generated", policy, from: crashStart - 12 * HOUR, to: crashStart + 30 * HOUR, positions: 20, seed: 3,
+      health: { port: 0, onListening: (url) => { healthUrl = url; } },
+      onEvent: async (e) => {
+        if (e.kind !== "run" || e.result.outcome !== "confirmed" || seen.length > 0) return;
+        const res = await fetch(`${healthUrl}/healthz`);
+        seen.push({ status: res.status, body: (await res.json()) as (typeof seen)[number]["body"], metrics: await (await fetch(`${healthUrl}/metrics`)).text() });
+      },
     });
+    expect(healthUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(seen).to.have.length(1);
+    expect(seen[0].status).to.equal(200);
+    expect(seen[0].body.status).to.equal("ok");
+    expect(seen[0].body.markets["ETH-USD"].runs).to.be.greaterThan(0);
+    expect(seen[0].metrics).to.include(`riskkeeper_updates_confirmed_total{market="ETH-USD"} 1`);
+    const closed = await fetch(`${healthUrl}/healthz`).then(() => "open", () => "closed");
+    expect(closed, "the health server stops with the run").to.equal("closed");
     const keeperUpdates = summary.onChainUpdates.filter((u) => u.source === 0);
     expect(summary.updatesConfirmed, JSON.stringify(summary.decisions)).to.be.greaterThan(0);
     const mm = keeperUpdates.filter((u) => u.param === PARAM.maintenanceMarginBps);
@@ -89,6 +107,18 @@ describe("keeper on the embedded chain", function () {
         `bad debt ${keeper.badDebt}, liquidations ${keeper.liquidations}; baseline mean MM ${baseline.meanMaintenanceBps.toFixed(0)} bps, bad debt ${baseline.badDebt}, liquidations ${baseline.liquidations}`);
     });
   }
+
+  it("start refuses a bad --health-port or --positions before starting anything", async () => {
+    const { command } = await import("../../bot/commands/start.ts");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "rk-start-bad-"));
+    const io = { stdout: () => {}, stderr: () => {} };
+    for (const [args, option] of [[["--health-port", "70000"], "--health-port"], [["--health-port=-1"], "--health-port"], [["--positions", "ten"], "--positions"]] as const) {
+      const error = await command.run([...args, "--state", path.join(dir, "state")], io).then(() => undefined, (e: unknown) => e);
+      expect(isRiskkeeperError(error, "CLI_USAGE"), String(error)).to.equal(true);
+      expect((error as { input?: string }).input).to.equal(option);
+    }
+    expect(await readdir(dir), "nothing written").to.deep.equal([]);
+  });
 
   it("replays November 2022 from the CLI with the report written (keeper vs static baseline)", async function () {
     const file = sharedDataPath("binance-spot-1h/ETHUSDT_1h.csv");
