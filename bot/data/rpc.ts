@@ -3,6 +3,7 @@
 // that can no longer change (old rounds, old blocks), and a hard budget of transport calls. The
 // clock is injected so that tests and replays never wait on real time.
 import { RiskkeeperError } from "../errors.ts";
+import { maskRpcUrl } from "../url-mask.ts";
 import { systemClock, type Clock } from "../sleep-clock.ts";
 
 export { systemClock, type Clock };
@@ -10,15 +11,21 @@ export { systemClock, type Clock };
 /** One JSON-RPC call over some transport (HTTP, an EIP-1193 provider, an ethers provider). */
 export type RpcTransport = (method: string, params: unknown[]) => Promise<unknown>;
 
-/** A transport-level failure: `status` is the HTTP status (0 for a network error). */
+/**
+ * A transport-level failure: `status` is the HTTP status (0 for a network error). `retryable` is
+ * true for a network error, 429 and 5xx, and for an answer that is not JSON-RPC at all (a proxy's
+ * error page, a body cut short): the node never answered the call, so asking again may work.
+ */
 export class RpcTransportError extends Error {
   override readonly name = "RpcTransportError";
   readonly status: number;
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, status: number, retryAfterMs?: number, cause?: unknown) {
+  readonly retryable: boolean;
+  constructor(message: string, status: number, retryAfterMs?: number, cause?: unknown, retryable = status === 0 || status === 429 || status >= 500) {
     super(message, { cause });
     this.status = status;
     this.retryAfterMs = retryAfterMs;
+    this.retryable = retryable;
   }
 }
 
@@ -37,6 +44,7 @@ export class RpcResponseError extends Error {
 /** JSON-RPC over HTTP POST with the global fetch. */
 export function httpTransport(url: string, options: { timeoutMs?: number } = {}): RpcTransport {
   let id = 0;
+  const where = maskRpcUrl(url);
   return async (method, params) => {
     let res: Response;
     try {
@@ -55,7 +63,22 @@ export function httpTransport(url: string, options: { timeoutMs?: number } = {})
       await res.body?.cancel();
       throw new RpcTransportError(`${method}: HTTP ${res.status}`, res.status, retryAfterMs);
     }
-    const body = (await res.json()) as { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (cause) {
+      throw new RpcTransportError(`${method}: answer from ${where} cut short: ${(cause as Error).message}`, 0, undefined, cause);
+    }
+    let body: { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch (cause) {
+      // The parser's message quotes the body; it stays in `cause` only.
+      throw new RpcTransportError(`${method}: answer from ${where} is not JSON (HTTP ${res.status}, ${text.length} characters)`, res.status, undefined, cause, true);
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw new RpcTransportError(`${method}: answer from ${where} is not a JSON-RPC object (HTTP ${res.status})`, res.status, undefined, undefined, true);
+    }
     if (body.error) throw new RpcResponseError(`${method}: ${body.error.message ?? "error"}`, body.error.code, body.error.data);
     return body.result;
   };
@@ -100,7 +123,7 @@ export interface RpcStats {
 }
 
 function retryable(error: unknown): error is RpcTransportError {
-  return error instanceof RpcTransportError && (error.status === 0 || error.status === 429 || error.status >= 500);
+  return error instanceof RpcTransportError && error.retryable;
 }
 
 /** See the module comment. `request(..., { immutable: true })` caches the answer for good. */

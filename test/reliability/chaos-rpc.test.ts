@@ -19,6 +19,7 @@ import { connectRpc } from "../../bot/chain/provider.ts";
 import { TxManager } from "../../bot/chain/tx-manager.ts";
 import { ChainlinkReader, readFeedHealth } from "../../bot/data/chainlink-reader.ts";
 import { PoliteRpc, httpTransport } from "../../bot/data/rpc.ts";
+import { isRiskkeeperError } from "../../bot/errors.ts";
 import { SimulatedClock } from "../../bot/keeper/clock.ts";
 import { createKeeperLogger } from "../../bot/keeper/log.ts";
 import { startLocalNode, type LocalNode } from "../support/fork-node.ts";
@@ -95,6 +96,7 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       proxy.fault = fault();
       let outcome: string;
       let survived: boolean;
+      let refusal: unknown;
       const marker = `chaos-feed-${name}`;
       try {
         const health = await readFeed();
@@ -105,6 +107,7 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       } catch (error) {
         outcome = `refused: ${describeError(error)}`;
         survived = true;
+        refusal = error;
         logger.error(`${marker}: feed read failed`, { fault: name, error });
       }
       proxy.fault = { kind: "none" };
@@ -115,6 +118,11 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       expect(survived, `${name}: ${outcome}`).to.equal(true);
       expect(recovered, `${name}: not fresh after the fault ended`).to.equal(true);
       if (name.startsWith("lagging") || name.startsWith("answers from")) expect(outcome, "a lagging read must be judged stale").to.contain("STALE");
+      if (name === "malformed JSON") {
+        // Retried like a 5xx, then the coded error naming the method and the node.
+        expect(isRiskkeeperError(refusal, "RPC_FAILED"), outcome).to.equal(true);
+        expect((refusal as Error).message).to.match(/eth_call failed after 3 attempts: eth_call: answer from http:\/\/127\.0\.0\.1:\d+\/ is not JSON/);
+      }
     });
   }
 
