@@ -3,9 +3,8 @@
 // The CSV reader here is deliberately minimal and local; the general loaders live in bot/data.
 import { readFileSync } from "node:fs";
 import { RiskkeeperError } from "../errors.ts";
-import {
-  fitGarch, forecastVariance, type InnovationDist, type VolatilityFit, type VolatilityModel,
-} from "../models/index.ts";
+import { fitGarch, forecastVariance, type VolatilityFit } from "../models/index.ts";
+import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper calibrate --input FILE [--column NAME] [--prices] --model ewma|garch|gjr --dist normal|t
@@ -64,36 +63,28 @@ function toLogReturns(prices: number[], t: CsvTable, name: string): number[] {
   return out;
 }
 
-interface Args { input?: string; column?: string; prices: boolean; model: string; dist: string; steps: number; periodSeconds?: number; lambda?: number; json: boolean }
+const OPTIONS = {
+  input: { type: "string" },
+  column: { type: "string" },
+  prices: { type: "boolean", default: false },
+  model: { type: "string" },
+  dist: { type: "string" },
+  steps: { type: "string" },
+  "period-seconds": { type: "string" },
+  lambda: { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { prices: false, model: "garch", dist: "normal", steps: 1, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new RiskkeeperError("CLI_USAGE", `${a} needs a value\n\n${USAGE}`, { input: a });
-      return v;
-    };
-    if (a === "--input") args.input = value();
-    else if (a === "--column") args.column = value();
-    else if (a === "--prices") args.prices = true;
-    else if (a === "--model") args.model = value();
-    else if (a === "--dist") args.dist = value();
-    else if (a === "--steps") args.steps = Number(value());
-    else if (a === "--period-seconds") args.periodSeconds = Number(value());
-    else if (a === "--lambda") args.lambda = Number(value());
-    else if (a === "--json") args.json = true;
-    else throw new RiskkeeperError("CLI_USAGE", `unknown option ${a}\n\n${USAGE}`, { input: a });
-  }
-  if (!args.input) throw new RiskkeeperError("CLI_USAGE", `--input is required\n\n${USAGE}`, { input: "--input" });
-  if (!["ewma", "garch", "gjr"].includes(args.model)) throw new RiskkeeperError("CLI_USAGE", `--model must be ewma, garch or gjr, got ${args.model}`, { input: "--model" });
-  if (!["normal", "t"].includes(args.dist)) throw new RiskkeeperError("CLI_USAGE", `--dist must be normal or t, got ${args.dist}`, { input: "--dist" });
-  if (!Number.isInteger(args.steps) || args.steps < 1) throw new RiskkeeperError("CLI_USAGE", `--steps must be a positive integer, got ${args.steps}`, { input: "--steps" });
-  if (args.lambda !== undefined && !(args.lambda > 0 && args.lambda < 1)) throw new RiskkeeperError("CLI_USAGE", `--lambda must be in (0, 1), got ${args.lambda}`, { input: "--lambda" });
-  if (args.lambda !== undefined && args.model !== "ewma") throw new RiskkeeperError("CLI_USAGE", "--lambda applies to --model ewma only", { input: "--lambda" });
-  if (args.periodSeconds !== undefined && !(args.periodSeconds > 0)) throw new RiskkeeperError("CLI_USAGE", `--period-seconds must be > 0, got ${args.periodSeconds}`, { input: "--period-seconds" });
-  return args;
+function parseCalibrateArgs(argv: string[]) {
+  const args = parseCommandArgs("calibrate", argv, OPTIONS);
+  const input = args.required("input");
+  const model = args.oneOf("model", ["ewma", "garch", "gjr"] as const, "garch");
+  const dist = args.oneOf("dist", ["normal", "t"] as const, "normal");
+  const steps = args.integer("steps", { min: 1, default: 1 });
+  const lambda = args.number("lambda", { above: 0, below: 1 });
+  if (lambda !== undefined && model !== "ewma") throw args.usage("--lambda applies to --model ewma only", "--lambda");
+  const periodSeconds = args.number("period-seconds", { above: 0 });
+  return { input, column: args.values.column, prices: args.values.prices, model, dist, steps, periodSeconds, lambda, json: args.values.json };
 }
 
 /** Returns from the table, following the column rules in USAGE. */
@@ -156,11 +147,11 @@ export const command: Command = {
   summary: "fit EWMA/GARCH/GJR (normal or t) to a CSV of returns or prices and print the forecast",
   usage: USAGE,
   async run(argv, io) {
-    const args = parseArgs(argv);
-    const table = readCsv(args.input as string);
+    const args = parseCalibrateArgs(argv);
+    const table = readCsv(args.input);
     const { returns, source } = selectReturns(table, args.column, args.prices);
     const fit = fitGarch(returns, {
-      model: args.model as VolatilityModel, dist: args.dist as InnovationDist,
+      model: args.model, dist: args.dist,
       estimateLambda: args.model === "ewma" && args.lambda === undefined, lambda: args.lambda,
     });
     const report = calibrationReport(fit, args.steps, args.periodSeconds ?? inferPeriodSeconds(table));

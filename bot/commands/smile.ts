@@ -2,6 +2,7 @@
 // snapshots) and report fit error, butterfly and calendar arbitrage checks (text or --json).
 import { RiskkeeperError } from "../errors.ts";
 import { fitSmile, type OptionQuote, type SmileFit, type SmileWeighting } from "../models/index.ts";
+import { parseCommandArgs } from "./args.ts";
 import { readCsv } from "./calibrate.ts";
 import type { Command } from "./types.ts";
 
@@ -94,25 +95,18 @@ export const command: Command = {
   summary: "fit raw SVI to each expiry of an option chain and check butterfly/calendar arbitrage",
   usage: USAGE,
   async run(argv, io) {
-    let input: string | undefined, currency: string | undefined, json = false, includeNoBid = false, enforceButterfly = false;
-    let weighting: SmileWeighting = "vega";
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i];
-      const value = () => {
-        const v = argv[++i];
-        if (v === undefined || v.startsWith("--")) throw new RiskkeeperError("CLI_USAGE", `${a} needs a value\n\n${USAGE}`, { input: a });
-        return v;
-      };
-      if (a === "--input") input = value();
-      else if (a === "--currency") currency = value();
-      else if (a === "--weights") weighting = value() as SmileWeighting;
-      else if (a === "--include-no-bid") includeNoBid = true;
-      else if (a === "--enforce-butterfly") enforceButterfly = true;
-      else if (a === "--json") json = true;
-      else throw new RiskkeeperError("CLI_USAGE", `unknown option ${a}\n\n${USAGE}`, { input: a });
-    }
-    if (!input) throw new RiskkeeperError("CLI_USAGE", `--input is required\n\n${USAGE}`, { input: "--input" });
-    if (!["vega", "spread", "equal"].includes(weighting)) throw new RiskkeeperError("CLI_USAGE", `--weights must be vega, spread or equal, got ${weighting}`, { input: "--weights" });
+    const args = parseCommandArgs("smile", argv, {
+      input: { type: "string" },
+      currency: { type: "string" },
+      weights: { type: "string" },
+      "include-no-bid": { type: "boolean", default: false },
+      "enforce-butterfly": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    });
+    const input = args.required("input");
+    const currency = args.values.currency;
+    const weighting: SmileWeighting = args.oneOf("weights", ["vega", "spread", "equal"] as const, "vega");
+    const { json, "include-no-bid": includeNoBid, "enforce-butterfly": enforceButterfly } = args.values;
     const byCurrency = quotesFromTable(readCsv(input), currency);
     const reports = [...byCurrency.entries()].map(([cur, quotes]) => smileReport(cur, fitSmile(quotes, { weighting, includeNoBid, enforceButterfly })));
     const merged = {

@@ -1,0 +1,37 @@
+// Every command refuses a bad option or number with CLI_USAGE naming the option and the command,
+// before it reads a file or opens a chain (the files named here do not exist).
+import { expect } from "chai";
+import type { Command } from "../../bot/commands/types.ts";
+import { isRiskkeeperError } from "../../bot/errors.ts";
+
+const load = (file: string) => async (): Promise<Command> => (await import(`../../bot/commands/${file}.ts`) as { command: Command }).command;
+
+const CASES: { command: string; load: () => Promise<Command>; argv: string[]; input: string; message: RegExp }[] = [
+  { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--frobnicate"], input: "--frobnicate", message: /unknown option --frobnicate/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--steps", "abc"], input: "--steps", message: /expected an integer >= 1, got 'abc'/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--steps", "0"], input: "--steps", message: /expected an integer >= 1, got '0'/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--model", "ewma", "--lambda", "NaN"], input: "--lambda", message: /expected a number > 0 and < 1, got 'NaN'/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--period-seconds", "-60"], input: "--period-seconds", message: /expected a number > 0, got '-60'/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--model", "arma"], input: "--model", message: /expected one of ewma, garch, gjr, got 'arma'/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--lambda", "0.94"], input: "--lambda", message: /applies to --model ewma only/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input"], input: "--input", message: /--input needs a value/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["x.csv"], input: "x.csv", message: /unexpected argument 'x\.csv'/ },
+  { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--strike", "3000"], input: "--strike", message: /unknown option --strike/ },
+  { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--weights", "heavy"], input: "--weights", message: /expected one of vega, spread, equal, got 'heavy'/ },
+  { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--json=1"], input: "--json", message: /--json takes no value/ },
+  { command: "smile", load: load("smile"), argv: ["--currency", "ETH"], input: "--input", message: /--input is required/ },
+];
+
+describe("cli: usage errors name the option and the command", () => {
+  for (const c of CASES) {
+    it(`${c.command} ${c.argv.join(" ")}`, async () => {
+      const command = await c.load();
+      const error = await command.run(c.argv, { stdout: () => {}, stderr: () => {} }).then(() => undefined, (e: unknown) => e);
+      expect(isRiskkeeperError(error, "CLI_USAGE"), String(error)).to.equal(true);
+      const e = error as Error & { input?: string };
+      expect(e.input).to.equal(c.input);
+      expect(e.message).to.match(c.message);
+      expect(e.message).to.contain(`riskkeeper ${c.command} --help`);
+    });
+  }
+});
