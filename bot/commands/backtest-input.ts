@@ -1,4 +1,4 @@
-// Shared by `riskkeeper backtest` and `riskkeeper sweep`: argument parsing, reading a price CSV
+// Shared by `riskkeeper backtest` and `riskkeeper sweep`: reading a price CSV
 // through bot/data onto a regular grid, and finding the default policy for the data interval.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -9,24 +9,6 @@ import { intervalName, validatePolicy, type Policy } from "../backtest/policy.ts
 import { regularGrid, type PriceSeries } from "../backtest/walk-forward.ts";
 
 export const POLICIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "policies");
-
-/** --flag VALUE and --switch parsing; unknown flags are an error naming the flag. */
-export function parseArgs(argv: string[], valued: readonly string[], switches: readonly string[]): Record<string, string | true> {
-  const out: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    const name = flag.replace(/^--/, "");
-    if (!flag.startsWith("--")) throw new RiskkeeperError("CLI_USAGE", `unexpected argument '${a}'`, { input: a });
-    if (switches.includes(name)) out[name] = true;
-    else if (valued.includes(name)) {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new RiskkeeperError("CLI_USAGE", `${flag} needs a value`, { input: flag });
-      out[name] = v;
-    } else throw new RiskkeeperError("CLI_USAGE", `unknown option ${flag}`, { input: flag });
-  }
-  return out;
-}
 
 export function readJson(file: string): unknown {
   let text: string;

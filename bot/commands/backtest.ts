@@ -2,11 +2,11 @@
 // --json), with an optional self-contained HTML report and the full JSON result in --report DIR.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { RiskkeeperError } from "../errors.ts";
 import { renderHtmlReport } from "../backtest/report-html.ts";
 import { runWalkForward, type StrategyResult, type WalkForwardResult } from "../backtest/walk-forward.ts";
 import type { Command } from "./types.ts";
-import { defaultPolicyFile, loadPolicy, loadSeries, parseArgs, progress } from "./backtest-input.ts";
+import { parseCommandArgs } from "./args.ts";
+import { defaultPolicyFile, loadPolicy, loadSeries, progress } from "./backtest-input.ts";
 
 const USAGE = `riskkeeper backtest --input FILE [--policy POLICY.json] [--resample 1d] [--json] [--report DIR]
 
@@ -53,22 +53,25 @@ export const command: Command = {
   summary: "walk-forward backtest of a buffer policy on a price CSV (coverage, cost, procyclicality)",
   usage: USAGE,
   async run(argv, io) {
-    const args = parseArgs(argv, ["input", "policy", "report", "resample", "z2-simulations"], ["json"]);
-    if (typeof args.input !== "string") throw new RiskkeeperError("CLI_USAGE", "--input FILE is required", { input: "--input" });
-    const sims = args["z2-simulations"] === undefined ? 1000 : Number(args["z2-simulations"]);
-    if (!Number.isInteger(sims) || sims < 0) throw new RiskkeeperError("CLI_USAGE", "expected a whole number >= 0", { input: "--z2-simulations" });
+    const args = parseCommandArgs("backtest", argv, {
+      input: { type: "string" }, policy: { type: "string" }, report: { type: "string" }, resample: { type: "string" },
+      "z2-simulations": { type: "string" }, json: { type: "boolean", default: false },
+    });
+    const input = args.required("input", "FILE");
+    const sims = args.integer("z2-simulations", { min: 0, default: 1000 });
+    const { policy: policyFile, report, resample } = args.values;
     // An explicit policy is validated before the data is read.
-    const explicit = typeof args.policy === "string" ? loadPolicy(args.policy) : undefined;
-    const series = await loadSeries(args.input, typeof args.resample === "string" ? args.resample : undefined);
+    const explicit = policyFile !== undefined ? loadPolicy(policyFile) : undefined;
+    const series = await loadSeries(input, resample);
     const policy = explicit ?? loadPolicy(defaultPolicyFile(series.intervalSeconds));
     const result = runWalkForward(series, policy, { z2Simulations: sims, onProgress: progress(`backtest ${policy.name}`) });
-    if (typeof args.report === "string") {
-      mkdirSync(args.report, { recursive: true });
-      writeFileSync(path.join(args.report, "report.html"), renderHtmlReport(result, path.basename(args.input)));
-      writeFileSync(path.join(args.report, "result.json"), JSON.stringify(result));
-      io.stderr(`report: ${path.join(args.report, "report.html")}`);
+    if (report !== undefined) {
+      mkdirSync(report, { recursive: true });
+      writeFileSync(path.join(report, "report.html"), renderHtmlReport(result, path.basename(input)));
+      writeFileSync(path.join(report, "result.json"), JSON.stringify(result));
+      io.stderr(`report: ${path.join(report, "report.html")}`);
     }
-    io.stdout(args.json ? JSON.stringify(result, null, 1) : formatSummary(result, args.input));
+    io.stdout(args.values.json ? JSON.stringify(result, null, 1) : formatSummary(result, input));
     return 0;
   },
 };

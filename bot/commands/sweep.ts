@@ -4,12 +4,12 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { RiskkeeperError } from "../errors.ts";
 import { calibrationKey, expandGrid, partitionPoints, rankOutcomes, runSweepPoints, type SweepGrid, type SweepOutcome, type SweepPoint } from "../backtest/sweep.ts";
 import { validatePolicy } from "../backtest/policy.ts";
 import type { PriceSeries } from "../backtest/walk-forward.ts";
 import type { Command } from "./types.ts";
-import { defaultPolicyFile, loadSeries, parseArgs, POLICIES_DIR, readJson } from "./backtest-input.ts";
+import { parseCommandArgs } from "./args.ts";
+import { defaultPolicyFile, loadSeries, POLICIES_DIR, readJson } from "./backtest-input.ts";
 
 const USAGE = `riskkeeper sweep --input FILE --grid GRID.json [--workers N] [--resample 1d] [--json] [--top N]
 
@@ -49,29 +49,31 @@ export const command: Command = {
   summary: "grid of backtest policies (rule bounds, models) on worker threads, ranked by coverage then cost",
   usage: USAGE,
   async run(argv, io) {
-    const args = parseArgs(argv, ["input", "grid", "workers", "resample", "top"], ["json"]);
-    if (typeof args.input !== "string") throw new RiskkeeperError("CLI_USAGE", "--input FILE is required", { input: "--input" });
-    if (typeof args.grid !== "string") throw new RiskkeeperError("CLI_USAGE", "--grid GRID.json is required", { input: "--grid" });
-    const grid = readJson(args.grid) as SweepGrid & { base?: string };
-    const workersArg = args.workers === undefined ? availableParallelism() : Number(args.workers);
-    if (!Number.isInteger(workersArg) || workersArg < 1) throw new RiskkeeperError("CLI_USAGE", "expected a whole number >= 1", { input: "--workers" });
-    const top = args.top === undefined ? 20 : Number(args.top);
-    const series = await loadSeries(args.input, typeof args.resample === "string" ? args.resample : undefined);
+    const args = parseCommandArgs("sweep", argv, {
+      input: { type: "string" }, grid: { type: "string" }, workers: { type: "string" }, resample: { type: "string" },
+      top: { type: "string" }, json: { type: "boolean", default: false },
+    });
+    const input = args.required("input", "FILE");
+    const gridFile = args.required("grid", "GRID.json");
+    const workersArg = args.integer("workers", { min: 1 }) ?? availableParallelism();
+    const top = args.integer("top", { min: 0, default: 20 });
+    const grid = readJson(gridFile) as SweepGrid & { base?: string };
+    const series = await loadSeries(input, args.values.resample);
     let baseFile: string;
     if (typeof grid.base === "string") {
-      const near = path.resolve(path.dirname(args.grid), grid.base);
+      const near = path.resolve(path.dirname(gridFile), grid.base);
       baseFile = existsSync(near) ? near : path.join(POLICIES_DIR, grid.base);
     } else baseFile = defaultPolicyFile(series.intervalSeconds);
     const base = readJson(baseFile);
     validatePolicy(base, baseFile);
-    const points = expandGrid(base, grid, args.grid);
+    const points = expandGrid(base, grid, gridFile);
     const workers = Math.min(workersArg, points.length);
     const tty = process.stderr.isTTY;
     const started = performance.now();
     const outcomes = await runSweepParallel(series, points, workers, tty ? (d, n) => process.stderr.write(`\rsweep ${d}/${n}${d === n ? "\n" : ""}`) : undefined);
     const ranked = rankOutcomes(outcomes);
     const seconds = (performance.now() - started) / 1000;
-    if (args.json) {
+    if (args.values.json) {
       io.stdout(JSON.stringify({ base: baseFile, points: points.length, workers, seconds, ranked }, null, 1));
       return 0;
     }

@@ -20,6 +20,14 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--weights", "heavy"], input: "--weights", message: /expected one of vega, spread, equal, got 'heavy'/ },
   { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--json=1"], input: "--json", message: /--json takes no value/ },
   { command: "smile", load: load("smile"), argv: ["--currency", "ETH"], input: "--input", message: /--input is required/ },
+  { command: "backtest", load: load("backtest"), argv: ["--input", "x.csv", "--nope"], input: "--nope", message: /unknown option --nope/ },
+  { command: "backtest", load: load("backtest"), argv: ["--input", "x.csv", "--z2-simulations", "-5"], input: "--z2-simulations", message: /expected an integer >= 0, got '-5'/ },
+  { command: "backtest", load: load("backtest"), argv: ["--input", "x.csv", "--z2-simulations", "Infinity"], input: "--z2-simulations", message: /got 'Infinity'/ },
+  { command: "backtest", load: load("backtest"), argv: ["--input", "--json"], input: "--input", message: /--input needs a value/ },
+  { command: "backtest", load: load("backtest"), argv: ["--json"], input: "--input", message: /--input FILE is required/ },
+  { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv", "--grid", "g.json", "--workers", "0"], input: "--workers", message: /expected an integer >= 1, got '0'/ },
+  { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv", "--grid", "g.json", "--top", "ten"], input: "--top", message: /expected an integer >= 0, got 'ten'/ },
+  { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv"], input: "--grid", message: /--grid GRID\.json is required/ },
 ];
 
 describe("cli: usage errors name the option and the command", () => {
