@@ -2,7 +2,7 @@
 // the URL named instead of ethers retrying forever) or any EIP-1193 provider (Hardhat's in-process
 // chain in tests). Request caching is off: the manager re-reads nonces and receipts right after
 // blocks are mined.
-import { BrowserProvider, JsonRpcProvider, Network, type Eip1193Provider, type Provider } from "ethers";
+import { BrowserProvider, FetchRequest, JsonRpcProvider, Network, isError, type Eip1193Provider, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
 import { ChainError } from "./errors.ts";
 
 /** Hides credentials and API keys in an RPC URL. */
@@ -10,15 +10,65 @@ import { maskRpcUrl } from "../url-mask.ts";
 
 export { maskRpcUrl };
 
-/** Opens a provider on a JSON-RPC URL after checking it answers eth_chainId. */
-export async function connectRpc(url: string, timeoutMs = 10_000): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
+export interface ConnectRpcOptions {
+  /** Longest wait for the eth_chainId probe. Default 10 s. */
+  probeTimeoutMs?: number;
+  /**
+   * Longest wait for any later request (ethers' own default is 300 s, which stalls a submission
+   * for 5 minutes on a node that never answers). Default 30 s.
+   */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** A JsonRpcProvider whose request timeout is RPC_FAILED naming the (masked) URL and the method. */
+class TimedJsonRpcProvider extends JsonRpcProvider {
+  readonly #where: string;
+  readonly #timeoutMs: number;
+
+  constructor(request: FetchRequest, network: Network, where: string) {
+    // No batching and no stall: each request is its own HTTP call, so a timeout or a failure
+    // belongs to one method, and a submission's reads go out at once.
+    super(request, network, { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0, batchMaxCount: 1 });
+    this.#where = where;
+    this.#timeoutMs = request.timeout;
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    try {
+      return await super._send(payload);
+    } catch (error) {
+      if (!isError(error, "TIMEOUT")) throw error;
+      const methods = (Array.isArray(payload) ? payload : [payload]).map((p) => p.method).join(", ");
+      throw new ChainError("RPC_FAILED", `${methods}: request timed out after ${this.#timeoutMs} ms`, {
+        input: this.#where,
+        details: { methods, timeoutMs: this.#timeoutMs },
+        cause: error,
+      });
+    }
+  }
+}
+
+/**
+ * Opens a provider on a JSON-RPC URL after checking it answers eth_chainId. A number as the second
+ * argument is the probe timeout (the older signature).
+ *
+ * @example
+ * const { provider, chainId } = await connectRpc(url, { requestTimeoutMs: 10_000 });
+ */
+export async function connectRpc(url: string, options: number | ConnectRpcOptions = {}): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
+  const { probeTimeoutMs = 10_000, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS } = typeof options === "number" ? { probeTimeoutMs: options } : options;
+  for (const [name, value] of [["probeTimeoutMs", probeTimeoutMs], ["requestTimeoutMs", requestTimeoutMs]] as const) {
+    if (!(Number.isSafeInteger(value) && value > 0)) throw new ChainError("INPUT_INVALID", `must be a whole number of ms > 0, got ${value}`, { input: name });
+  }
   let chainId: bigint;
   try {
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(probeTimeoutMs),
     });
     const body = (await response.json()) as { result?: string; error?: { message?: string } };
     if (!body.result) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
@@ -26,7 +76,9 @@ export async function connectRpc(url: string, timeoutMs = 10_000): Promise<{ pro
   } catch (error) {
     throw new ChainError("RPC_FAILED", `cannot reach the RPC: ${(error as Error).message}`, { input: maskRpcUrl(url), cause: error });
   }
-  const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
+  const request = new FetchRequest(url);
+  request.timeout = requestTimeoutMs;
+  const provider = new TimedJsonRpcProvider(request, Network.from(chainId), maskRpcUrl(url));
   return { provider, chainId };
 }
 
