@@ -202,6 +202,8 @@ export class TxManager {
       await this.#o.provider.call(tx);
       gas = await this.#o.provider.estimateGas(tx);
     } catch (error) {
+      // Already coded by the provider (its request timeout): a node that did not answer, not a revert.
+      if (error instanceof ChainError) throw error;
       const decoded = this.decodeRevert(error);
       const what = decoded ? formatRevert(decoded) : (error as Error).message?.split("\n")[0] ?? String(error);
       throw new ChainError("SIMULATION_REVERTED", `simulation of ${req.label ?? req.updateId} reverts: ${what}; nothing sent`, {

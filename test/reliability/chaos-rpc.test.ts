@@ -14,6 +14,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Interface, Wallet } from "ethers";
 import { startChaosProxy, type ChaosFault, type ChaosProxy } from "../../bench/chaos-proxy.ts";
+import { isChainError } from "../../bot/chain/errors.ts";
 import { MemoryJournal } from "../../bot/chain/journal.ts";
 import { connectRpc } from "../../bot/chain/provider.ts";
 import { TxManager } from "../../bot/chain/tx-manager.ts";
@@ -76,8 +77,14 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
     const rpc = new PoliteRpc(httpTransport(proxy.url, { timeoutMs: 400 }), { label: "chaos", maxRetries: 2, baseDelayMs: 1, maxDelayMs: 5, requestsPerSecond: 10_000, clock: instant });
     return readFeedHealth(new ChainlinkReader(rpc, feedAddress), now, { heartbeatSeconds: HEARTBEAT });
   };
-  const logged = (marker: string) => readFileSync(logFile, "utf8").includes(marker);
-  const flushLog = () => new Promise((r) => setTimeout(r, 20));
+  // The file transport writes asynchronously: wait (up to 2 s) for the line rather than a fixed pause.
+  const logged = async (marker: string) => {
+    for (let i = 0; i < 100; i++) {
+      if (readFileSync(logFile, "utf8").includes(marker)) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  };
 
   const FEED_FAULTS: { name: string; fault: () => ChaosFault }[] = [
     { name: "delay 150 ms", fault: () => ({ kind: "delay", delayMs: 150 }) },
@@ -113,10 +120,11 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       proxy.fault = { kind: "none" };
       const after = await readFeed();
       const recovered = !after.staleness.stale && after.round.answerRaw === CURRENT;
-      await flushLog();
-      rows.push({ fault: name, layer: "feed", outcome, survived, recovered, logged: logged(marker) });
+      const wasLogged = await logged(marker);
+      rows.push({ fault: name, layer: "feed", outcome, survived, recovered, logged: wasLogged });
       expect(survived, `${name}: ${outcome}`).to.equal(true);
       expect(recovered, `${name}: not fresh after the fault ended`).to.equal(true);
+      expect(wasLogged, `${name}: not in the keeper's log`).to.equal(true);
       if (name.startsWith("lagging") || name.startsWith("answers from")) expect(outcome, "a lagging read must be judged stale").to.contain("STALE");
       if (name === "malformed JSON") {
         // Retried like a 5xx, then the coded error naming the method and the node.
@@ -152,15 +160,19 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       });
       const marker = `chaos-tx-${name}`;
       let outcome: string;
+      let refusal: unknown;
+      let settledOnItsOwn = false;
       if (!whenConnected) proxy.fault = fault();
       try {
-        const { provider } = await connectRpc(proxy.url, 400);
+        const { provider } = await connectRpc(proxy.url, { probeTimeoutMs: 400, requestTimeoutMs: 500 });
         proxy.fault = fault();
         const pending = managerOn(provider).submit(request);
         let result: Awaited<typeof pending> | undefined;
         if (fault().kind === "hang") {
-          // ethers' own request timeout is 300 s: bound the wait here, then cut the held connections.
+          // connectRpc's request timeout (500 ms here) must end the wait on its own; the 1.5 s bound
+          // only turns a regression into a failure instead of a stalled test.
           const waited = await Promise.race([pending.then(() => "settled", () => "settled"), new Promise((r) => setTimeout(() => r("waiting"), 1_500))]);
+          settledOnItsOwn = waited === "settled";
           proxy.fault = { kind: "none" };
           proxy.releaseHanging();
           if (waited === "waiting") logger.error(`${marker}: submission still waiting on an unanswering node after 1.5 s`, { fault: name });
@@ -170,6 +182,7 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
         provider.destroy();
       } catch (error) {
         outcome = `refused: ${describeError(error)}`;
+        refusal = error;
         logger.error(`${marker}: submission failed`, { fault: name, error });
       }
       proxy.fault = { kind: "none" };
@@ -185,12 +198,17 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       provider.destroy();
       const nonceAfter = await direct.getTransactionCount(wallet.address, "latest");
       const recovered = again.record.status === "confirmed" && nonceAfter - nonceBefore === 1;
-      await flushLog();
-      const wasLogged = outcome.startsWith("refused") ? logged(marker) : true;
+      const wasLogged = outcome.startsWith("refused") ? await logged(marker) : true;
       rows.push({ fault: name, layer: "submission", outcome: `${landedDuring} landed; ${outcome}`, survived, recovered, logged: wasLogged });
       expect(survived, `${name}: ${outcome}; ${landedDuring} landed`).to.equal(true);
       expect(recovered, `${name}: after the fault, status ${again.record.status}, ${nonceAfter - nonceBefore} landed`).to.equal(true);
+      expect(wasLogged, `${name}: not in the keeper's log`).to.equal(true);
       if (name === "wrong chain id") expect(outcome).to.match(/CHAIN_MISMATCH/);
+      if (fault().kind === "hang") {
+        expect(settledOnItsOwn, "the request timeout did not end the wait").to.equal(true);
+        expect(isChainError(refusal, "RPC_FAILED"), outcome).to.equal(true);
+        expect((refusal as Error).message).to.match(/^http:\/\/127\.0\.0\.1:\d+\/: eth_\w+: request timed out after 500 ms$/);
+      }
     });
   }
 });
