@@ -2,12 +2,11 @@
 // header, or --kind) and prints the normaliser's report: rows, duplicates, gaps, rejected values,
 // zero-volume candles, suspected bad ticks, time format. Price files are inspected in streaming
 // mode (the series is not kept), so the file size does not bound the memory.
-import { RiskkeeperError } from "../errors.ts";
 import {
   loadLiquidations, loadReturns, loadRounds, normalisePriceFile, parseInterval, sniffDataFile,
   type DataFileKind, type LoadPricesOptions, type NormaliseReport, type RoundsReport,
 } from "../data/index.ts";
-import { numberOption, parseArgs } from "./data-args.ts";
+import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper data inspect <file> [--interval 1h] [--json]
@@ -26,8 +25,13 @@ const USAGE = `riskkeeper data inspect <file> [--interval 1h] [--json]
   --limit            entries per list in the report (default 20)
   --json             print the report as JSON`;
 
-const VALUED = ["interval", "kind", "fill", "time-column", "price-column", "volume-column", "column", "expected-interval", "bad-tick", "heartbeat", "decimals", "max-rows", "limit"];
-const KINDS: DataFileKind[] = ["prices", "dvol", "gas", "rounds", "returns", "liquidations"];
+const OPTIONS = {
+  interval: { type: "string" }, kind: { type: "string" }, fill: { type: "string" },
+  "time-column": { type: "string" }, "price-column": { type: "string" }, "volume-column": { type: "string" }, column: { type: "string" },
+  "expected-interval": { type: "string" }, "bad-tick": { type: "string" }, heartbeat: { type: "string" }, decimals: { type: "string" },
+  "max-rows": { type: "string" }, limit: { type: "string" }, json: { type: "boolean", default: false },
+} as const;
+const KINDS: readonly DataFileKind[] = ["prices", "dvol", "gas", "rounds", "returns", "liquidations"];
 
 function priceSummary(r: NormaliseReport): string[] {
   const lines = [
@@ -69,24 +73,27 @@ export const command: Command = {
   summary: "load a price/rounds/returns file and print its data-quality report",
   usage: USAGE,
   async run(argv, io) {
-    const args = parseArgs(argv, VALUED, ["json"], USAGE);
-    if (args.positional.length !== 1) throw new RiskkeeperError("CLI_USAGE", `expected one file, got ${args.positional.length}\n${USAGE}`, { input: "file" });
-    const file = args.positional[0];
-    const kindArg = args.options.get("kind");
-    if (kindArg !== undefined && !KINDS.includes(kindArg as DataFileKind)) throw new RiskkeeperError("CLI_USAGE", `expected one of ${KINDS.join(", ")}`, { input: "--kind" });
-    const kind = (kindArg as DataFileKind | undefined) ?? (await sniffDataFile(file)).kind;
-    const maxRows = numberOption(args, "max-rows", true);
-    const listLimit = numberOption(args, "limit", true);
-    const json = args.flags.has("json");
+    const args = parseCommandArgs("data inspect", argv, OPTIONS, { positionals: true });
+    if (args.positionals.length !== 1) throw args.usage(`expected one file, got ${args.positionals.length}`, "file");
+    const file = args.positionals[0];
+    const kindArg = args.oneOf("kind", KINDS);
+    const fill = args.oneOf("fill", ["none", "forward"] as const);
+    const maxRows = args.integer("max-rows", { min: 0 });
+    const listLimit = args.integer("limit", { min: 0 });
+    const heartbeatSeconds = args.number("heartbeat", { min: 0 });
+    const decimals = args.integer("decimals", { min: 0 });
+    const badTick = args.number("bad-tick", { min: 0 });
+    const { json, column: columnArg, interval, "expected-interval": expected, "time-column": timeColumn } = args.values;
+    const kind = kindArg ?? (await sniffDataFile(file)).kind;
     let report: unknown;
     let text: string[];
     if (kind === "rounds") {
-      const { report: r } = await loadRounds(file, { maxRows, listLimit, heartbeatSeconds: numberOption(args, "heartbeat"), decimals: numberOption(args, "decimals", true) });
+      const { report: r } = await loadRounds(file, { maxRows, listLimit, heartbeatSeconds, decimals });
       report = r; text = roundsSummary(r);
     } else if (kind === "returns") {
-      const column = args.options.get("column") ?? (await sniffDataFile(file)).header.find((h) => h.toLowerCase().startsWith("return"));
-      if (!column) throw new RiskkeeperError("CLI_USAGE", "name the returns column with --column", { input: "--column" });
-      const { report: r } = await loadReturns(file, { column, maxRows, listLimit, timeColumn: args.options.get("time-column") });
+      const column = columnArg ?? (await sniffDataFile(file)).header.find((h) => h.toLowerCase().startsWith("return"));
+      if (!column) throw args.usage("name the returns column with --column", "--column");
+      const { report: r } = await loadReturns(file, { column, maxRows, listLimit, timeColumn });
       report = r;
       text = [r.file, `  column '${r.column}', rows read ${r.rowsRead}, kept ${r.rowsKept}, rejected ${r.rejected.count}`,
         ...r.rejected.list.map((x) => `    line ${x.line}: '${x.value}' (${x.reason})`),
@@ -98,18 +105,14 @@ export const command: Command = {
         `  exact duplicate rows ${r.exactDuplicateRows}, rows without USD value ${r.missingUsd}, rejected ${r.rejected.count}`,
         ...r.busiestDays.map((d) => `    ${d.day}: ${d.events} events, $${d.debtUsd.toLocaleString("en-US")} repaid`)];
     } else {
-      const fill = args.options.get("fill");
-      if (fill !== undefined && fill !== "none" && fill !== "forward") throw new RiskkeeperError("CLI_USAGE", "expected none or forward", { input: "--fill" });
-      const interval = args.options.get("interval");
-      const expected = args.options.get("expected-interval");
       const options: LoadPricesOptions = {
         collect: false, maxRows, listLimit, fill,
         resampleSeconds: interval !== undefined ? parseInterval(interval, "--interval") : undefined,
         expectedIntervalSeconds: expected !== undefined ? parseInterval(expected, "--expected-interval") : kind === "prices" ? undefined : 86400,
-        timeColumn: args.options.get("time-column"),
-        priceColumn: args.options.get("price-column") ?? (kind === "gas" ? "avg_gas_price_gwei" : undefined),
-        volumeColumn: args.options.get("volume-column"),
-        badTickThreshold: numberOption(args, "bad-tick") ?? (kind === "gas" ? Math.log(10) : kind === "dvol" ? 0.25 : undefined),
+        timeColumn,
+        priceColumn: args.values["price-column"] ?? (kind === "gas" ? "avg_gas_price_gwei" : undefined),
+        volumeColumn: args.values["volume-column"],
+        badTickThreshold: badTick ?? (kind === "gas" ? Math.log(10) : kind === "dvol" ? 0.25 : undefined),
       };
       const { report: r } = await normalisePriceFile(file, options);
       report = r; text = priceSummary(r);

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { RiskkeeperError } from "../errors.ts";
 import { isoTime, loadDvol, loadGasDaily, loadPrices, loadRounds, parseInterval, parseTimeArg } from "../data/index.ts";
 import { resolveStressConfig, stressSnapshot, type StressConfigInput, type StressSnapshot } from "../signals/index.ts";
-import { numberOption, parseArgs } from "./data-args.ts";
+import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper signals <price-file> [--at TIME] [--json]
@@ -20,7 +20,11 @@ const USAGE = `riskkeeper signals <price-file> [--at TIME] [--json]
   --config      JSON overriding the stress bands (see docs/data.md)
   --json        print the snapshot as JSON`;
 
-const VALUED = ["at", "interval", "oracle", "heartbeat", "decimals", "gas", "implied", "config", "max-rows"];
+const OPTIONS = {
+  at: { type: "string" }, interval: { type: "string" }, oracle: { type: "string" }, heartbeat: { type: "string" },
+  decimals: { type: "string" }, gas: { type: "string" }, implied: { type: "string" }, config: { type: "string" },
+  "max-rows": { type: "string" }, json: { type: "boolean", default: false },
+} as const;
 
 function formatSnapshot(s: StressSnapshot): string {
   const m = s.metrics;
@@ -45,10 +49,13 @@ export const command: Command = {
   summary: "print the stress snapshot (level, reasons, metrics) of a price file at a time",
   usage: USAGE,
   async run(argv, io) {
-    const args = parseArgs(argv, VALUED, ["json"], USAGE);
-    if (args.positional.length !== 1) throw new RiskkeeperError("CLI_USAGE", `expected one price file, got ${args.positional.length}\n${USAGE}`, { input: "file" });
+    const args = parseCommandArgs("signals", argv, OPTIONS, { positionals: true });
+    if (args.positionals.length !== 1) throw args.usage(`expected one price file, got ${args.positionals.length}`, "file");
+    const heartbeat = args.number("heartbeat", { min: 0 });
+    const maxRows = args.integer("max-rows", { min: 0 });
+    const decimals = args.integer("decimals", { min: 0 });
+    const { config: configFile, interval, oracle: oracleFile, gas: gasFile, implied: impliedFile, at: atArg } = args.values;
     let configInput: StressConfigInput = {};
-    const configFile = args.options.get("config");
     if (configFile !== undefined) {
       try {
         configInput = JSON.parse(readFileSync(configFile, "utf8")) as StressConfigInput;
@@ -56,24 +63,17 @@ export const command: Command = {
         throw new RiskkeeperError("CONFIG_INVALID", `cannot read JSON (${(cause as Error).message})`, { input: configFile, cause });
       }
     }
-    const heartbeat = numberOption(args, "heartbeat");
     if (heartbeat !== undefined) configInput = { ...configInput, oracle: { ...configInput.oracle, heartbeatSeconds: heartbeat } };
     const config = resolveStressConfig(configInput);
-    const maxRows = numberOption(args, "max-rows", true);
-    const interval = args.options.get("interval");
-    const { series: prices } = await loadPrices(args.positional[0], { maxRows, resampleSeconds: interval !== undefined ? parseInterval(interval, "--interval") : undefined });
-    const oracleFile = args.options.get("oracle");
-    const gasFile = args.options.get("gas");
-    const impliedFile = args.options.get("implied");
-    const oracle = oracleFile ? (await loadRounds(oracleFile, { maxRows, decimals: numberOption(args, "decimals", true) })).rounds : undefined;
+    const { series: prices } = await loadPrices(args.positionals[0], { maxRows, resampleSeconds: interval !== undefined ? parseInterval(interval, "--interval") : undefined });
+    const oracle = oracleFile ? (await loadRounds(oracleFile, { maxRows, decimals })).rounds : undefined;
     const gas = gasFile ? (await loadGasDaily(gasFile, { maxRows })).series : undefined;
     const implied = impliedFile ? (await loadDvol(impliedFile, { maxRows })).series : undefined;
     const last = prices.t[prices.t.length - 1] + (prices.barTime === "open" ? prices.intervalSeconds : 0);
-    const atArg = args.options.get("at");
     const at = atArg !== undefined ? parseTimeArg(atArg, "--at") : last;
     if (atArg === undefined) io.stderr(`signals: --at not given, using ${isoTime(at)} (when the file's last close became known)`);
     const snap = stressSnapshot({ prices, oracle, gas, implied }, at, config);
-    io.stdout(args.flags.has("json") ? JSON.stringify(snap, null, 2) : formatSnapshot(snap));
+    io.stdout(args.values.json ? JSON.stringify(snap, null, 2) : formatSnapshot(snap));
     return 0;
   },
 };

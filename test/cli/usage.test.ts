@@ -28,6 +28,13 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv", "--grid", "g.json", "--workers", "0"], input: "--workers", message: /expected an integer >= 1, got '0'/ },
   { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv", "--grid", "g.json", "--top", "ten"], input: "--top", message: /expected an integer >= 0, got 'ten'/ },
   { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv"], input: "--grid", message: /--grid GRID\.json is required/ },
+  { command: "data inspect", load: load("data-inspect"), argv: ["x.csv", "--limit", "-1"], input: "--limit", message: /expected an integer >= 0, got '-1'/ },
+  { command: "data inspect", load: load("data-inspect"), argv: ["x.csv", "--bad-tick", "big"], input: "--bad-tick", message: /expected a number >= 0, got 'big'/ },
+  { command: "data inspect", load: load("data-inspect"), argv: ["x.csv", "--fill", "back"], input: "--fill", message: /expected one of none, forward, got 'back'/ },
+  { command: "data inspect", load: load("data-inspect"), argv: ["x.csv", "y.csv"], input: "file", message: /expected one file, got 2/ },
+  { command: "signals", load: load("signals"), argv: ["x.csv", "--heartbeat", "1h"], input: "--heartbeat", message: /expected a number >= 0, got '1h'/ },
+  { command: "signals", load: load("signals"), argv: ["x.csv", "--decimals", "8.5"], input: "--decimals", message: /expected an integer >= 0, got '8\.5'/ },
+  { command: "signals", load: load("signals"), argv: ["x.csv", "--at"], input: "--at", message: /--at needs a value/ },
 ];
 
 describe("cli: usage errors name the option and the command", () => {
