@@ -1,6 +1,6 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { RiskkeeperError } from "../errors.ts";
+import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper validate --proposal FILE [--fork-url URL] [--block N] [--deployment FILE] [--no-rpc-proxy] [--rpc-cache DIR] [--rpc-rps N]
@@ -24,23 +24,13 @@ Scenarios (any combination; a seeded synthetic crash when none is given):
 Positions: a seeded population of N (default 200) opened under each parameter set, plus any the
 protocol already holds. Exit code 0 on pass, 1 on fail.`;
 
-function intOption(value: string | undefined, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new RiskkeeperError("CLI_USAGE", `expected an integer >= ${min}, got '${value}'`, { input: `--${name}` });
-  }
-  return Number(value);
-}
-
 const stringify = (value: unknown) => JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2);
 
 export const command: Command = {
   summary: "prove a proposed update on a fork: replay stress through the oracle, liquidate, compare bad debt with the current parameters",
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
+    const args = parseCommandArgs("validate", argv, {
         proposal: { type: "string" },
         "fork-url": { type: "string" },
         block: { type: "string" },
@@ -61,34 +51,32 @@ export const command: Command = {
         delay: { type: "string" },
         via: { type: "string" },
         json: { type: "boolean", default: false },
-      },
     });
-    if (!values.proposal) throw new RiskkeeperError("CLI_USAGE", "--proposal FILE is required", { input: "validate" });
-    const via = values.via ?? "keeper";
-    if (via !== "keeper" && via !== "governance") throw new RiskkeeperError("CLI_USAGE", `expected keeper or governance, got '${via}'`, { input: "--via" });
-    const window = intOption(values.window, "window", 720, 2);
-    const horizon = intOption(values.horizon, "horizon", Math.min(24, window), 1);
-    if (horizon > window) throw new RiskkeeperError("CLI_USAGE", `the horizon (${horizon}) cannot exceed the window (${window})`, { input: "--horizon" });
-    const k = intOption(values.scenarios, "scenarios", 2, 1);
-    const positions = intOption(values.positions, "positions", 200, 0);
-    const seed = intOption(values.seed, "seed", 1, 0);
-    const delay = intOption(values.delay, "delay", 0, 0);
-    const block = values.block === undefined ? undefined : intOption(values.block, "block", 0, 0);
-    if (block !== undefined && !values["fork-url"]) throw new RiskkeeperError("CLI_USAGE", "--block needs --fork-url", { input: "--block" });
-
-    const { readProposalFile, readDeploymentFile } = await import("../proposal.ts");
-    const proposal = await readProposalFile(values.proposal);
-    const deploymentFile = values.deployment ?? proposal.deploymentFile;
-    if (values["fork-url"] && !deploymentFile) {
-      throw new RiskkeeperError("CLI_USAGE", "a fork needs the deployment's addresses: --deployment FILE or \"deployment\" in the proposal", { input: "--deployment" });
+    const { values } = args;
+    const proposalFile = args.required("proposal", "FILE");
+    const via = args.oneOf("via", ["keeper", "governance"] as const, "keeper");
+    const window = args.integer("window", { min: 2, default: 720 });
+    const horizon = args.integer("horizon", { min: 1, default: Math.min(24, window) });
+    if (horizon > window) throw args.usage(`the horizon (${horizon}) cannot exceed the window (${window})`, "--horizon");
+    const k = args.integer("scenarios", { min: 1, default: 2 });
+    const positions = args.integer("positions", { min: 0, default: 200 });
+    const seed = args.integer("seed", { min: 0, default: 1 });
+    const delay = args.integer("delay", { min: 0, default: 0 });
+    const block = args.integer("block", { min: 0 });
+    if (block !== undefined && !values["fork-url"]) throw args.usage("--block needs --fork-url", "--block");
+    const monteCarloPaths = args.integer("monte-carlo", { min: 1, default: 0 });
+    const mcWorst = args.integer("mc-worst", { min: 1, default: 1 });
+    if (values["mc-worst"] !== undefined && monteCarloPaths === 0) throw args.usage("--mc-worst needs --monte-carlo N", "--mc-worst");
+    const rps = args.integer("rpc-rps", { min: 1 });
+    if ((values["no-rpc-proxy"] || values["rpc-cache"] || rps !== undefined) && !values["fork-url"]) {
+      throw args.usage("--no-rpc-proxy, --rpc-cache and --rpc-rps need --fork-url", "--fork-url");
     }
 
-    const monteCarloPaths = values["monte-carlo"] === undefined ? 0 : intOption(values["monte-carlo"], "monte-carlo", 0, 1);
-    const mcWorst = intOption(values["mc-worst"], "mc-worst", 1, 1);
-    if (values["mc-worst"] !== undefined && monteCarloPaths === 0) throw new RiskkeeperError("CLI_USAGE", "--mc-worst needs --monte-carlo N", { input: "--mc-worst" });
-    const rps = values["rpc-rps"] === undefined ? undefined : intOption(values["rpc-rps"], "rpc-rps", 25, 1);
-    if ((values["no-rpc-proxy"] || values["rpc-cache"] || rps !== undefined) && !values["fork-url"]) {
-      throw new RiskkeeperError("CLI_USAGE", "--no-rpc-proxy, --rpc-cache and --rpc-rps need --fork-url", { input: "--fork-url" });
+    const { readProposalFile, readDeploymentFile } = await import("../proposal.ts");
+    const proposal = await readProposalFile(proposalFile);
+    const deploymentFile = values.deployment ?? proposal.deploymentFile;
+    if (values["fork-url"] && !deploymentFile) {
+      throw args.usage("a fork needs the deployment's addresses: --deployment FILE or \"deployment\" in the proposal", "--deployment");
     }
 
     const fork = await import("../fork/index.ts");
@@ -116,7 +104,7 @@ export const command: Command = {
     }
     let monteCarlo: (Omit<Awaited<ReturnType<typeof fork.monteCarloScenarios>>, "scenarios"> & { history: string }) | undefined;
     if (monteCarloPaths > 0) {
-      if (!history) throw new RiskkeeperError("CLI_USAGE", "--monte-carlo fits its model on history: give --data, --rounds or --scenario-file", { input: "--monte-carlo" });
+      if (!history) throw args.usage("--monte-carlo fits its model on history: give --data, --rounds or --scenario-file", "--monte-carlo");
       const mc = await fork.monteCarloScenarios(history.t, history.price, { paths: monteCarloPaths, steps: window, k: mcWorst, seed });
       scenarios.push(...mc.scenarios);
       monteCarlo = { model: mc.model, simulated: mc.simulated, history: history.source };
@@ -133,7 +121,7 @@ export const command: Command = {
     });
     try {
       if (session.deployment.market.name !== proposal.market) {
-        throw new RiskkeeperError("INPUT_INVALID", `market '${proposal.market}' is not the deployment's market '${session.deployment.market.name}'`, { input: `${values.proposal}: market` });
+        throw new RiskkeeperError("INPUT_INVALID", `market '${proposal.market}' is not the deployment's market '${session.deployment.market.name}'`, { input: `${proposalFile}: market` });
       }
       const progress = process.stderr.isTTY && !values.json
         ? (e: { set: string; scenario: string; round: number; rounds: number }) => {

@@ -35,6 +35,15 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "signals", load: load("signals"), argv: ["x.csv", "--heartbeat", "1h"], input: "--heartbeat", message: /expected a number >= 0, got '1h'/ },
   { command: "signals", load: load("signals"), argv: ["x.csv", "--decimals", "8.5"], input: "--decimals", message: /expected an integer >= 0, got '8\.5'/ },
   { command: "signals", load: load("signals"), argv: ["x.csv", "--at"], input: "--at", message: /--at needs a value/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--horizon", "abc"], input: "--horizon", message: /expected an integer >= 1, got 'abc'/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--window", "1"], input: "--window", message: /expected an integer >= 2, got '1'/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--window", "48", "--horizon", "49"], input: "--horizon", message: /cannot exceed the window \(48\)/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--seed", "-1"], input: "--seed", message: /expected an integer >= 0, got '-1'/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--monte-carlo", "1e999"], input: "--monte-carlo", message: /got '1e999'/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--via", "safe"], input: "--via", message: /expected one of keeper, governance, got 'safe'/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--fork"], input: "--fork", message: /unknown option --fork/ },
+  { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--rpc-rps", "10"], input: "--fork-url", message: /need --fork-url/ },
+  { command: "validate", load: load("validate"), argv: ["--json"], input: "--proposal", message: /--proposal FILE is required/ },
 ];
 
 describe("cli: usage errors name the option and the command", () => {
