@@ -1,8 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { RiskkeeperError } from "../errors.ts";
+import { parseCommandArgs } from "./args.ts";
 import type { Command, CommandIO } from "./types.ts";
 
 const USAGE = `riskkeeper propose --proposal FILE [--via direct|governance|safe|automation] [--dry-run] [--retry-failed]
@@ -27,12 +26,6 @@ taken by another transaction, abandoned after a reorg); sent, mined and confirme
 
 export const PASSWORD_ENV = "RISKKEEPER_KEYSTORE_PASSWORD";
 
-function positiveNumber(value: string | undefined, name: string, fallback: string): string {
-  const v = value ?? fallback;
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new RiskkeeperError("CLI_USAGE", `expected a non-negative number, got '${v}'`, { input: `--${name}` });
-  return v;
-}
-
 async function promptHidden(question: string): Promise<string> {
   const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -51,41 +44,37 @@ async function promptHidden(question: string): Promise<string> {
 
 /** The command with its environment injected (the CLI edge passes process.env). */
 export async function runPropose(argv: string[], io: CommandIO, env: Readonly<Record<string, string | undefined>>, options: { now?: () => number; interactive?: boolean } = {}): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      proposal: { type: "string" },
-      via: { type: "string", default: "direct" },
-      "dry-run": { type: "boolean", default: false },
-      "retry-failed": { type: "boolean", default: false },
-      rpc: { type: "string" },
-      keystore: { type: "string" },
-      deployment: { type: "string" },
-      journal: { type: "string" },
-      "max-fee-gwei": { type: "string" },
-      "priority-fee-gwei": { type: "string" },
-      confirmations: { type: "string" },
-      safe: { type: "string" },
-      "safe-call": { type: "string" },
-      out: { type: "string" },
-      log: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
+  const args = parseCommandArgs("propose", argv, {
+    proposal: { type: "string" },
+    via: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    "retry-failed": { type: "boolean", default: false },
+    rpc: { type: "string" },
+    keystore: { type: "string" },
+    deployment: { type: "string" },
+    journal: { type: "string" },
+    "max-fee-gwei": { type: "string" },
+    "priority-fee-gwei": { type: "string" },
+    confirmations: { type: "string" },
+    safe: { type: "string" },
+    "safe-call": { type: "string" },
+    out: { type: "string" },
+    log: { type: "string" },
+    json: { type: "boolean", default: false },
   });
-  if (!values.proposal) throw new RiskkeeperError("CLI_USAGE", "--proposal FILE is required", { input: "propose" });
+  const { values } = args;
+  const proposalFile = args.required("proposal", "FILE");
+  const safeCall = args.oneOf("safe-call", ["setParams", "updateParams", "queueUpdate"] as const);
+  const confirmations = args.integer("confirmations", { min: 1 });
+  // Gwei amounts stay decimal strings for parseUnits: a float would not keep every digit.
+  const maxFeeGwei = args.decimal("max-fee-gwei", 9, "100");
+  const priorityFeeGwei = args.decimal("priority-fee-gwei", 9, "1.5");
   const chain = await import("../chain/index.ts");
-  const via = values.via as (typeof chain.VIAS)[number];
-  if (!chain.VIAS.includes(via)) throw new RiskkeeperError("CLI_USAGE", `expected one of ${chain.VIAS.join(", ")}, got '${values.via}'`, { input: "--via" });
-  const safeCall = values["safe-call"];
-  if (safeCall !== undefined && !["setParams", "updateParams", "queueUpdate"].includes(safeCall)) {
-    throw new RiskkeeperError("CLI_USAGE", `expected setParams, updateParams or queueUpdate, got '${safeCall}'`, { input: "--safe-call" });
-  }
-  const confirmations = values.confirmations === undefined ? undefined : Number(positiveNumber(values.confirmations, "confirmations", "1"));
-  if (confirmations !== undefined && (!Number.isInteger(confirmations) || confirmations < 1)) throw new RiskkeeperError("CLI_USAGE", "expected an integer >= 1", { input: "--confirmations" });
+  const via = args.oneOf("via", chain.VIAS, "direct");
 
-  const { proposal, deployment } = await chain.readSubmissionInput(values.proposal, values.deployment);
-  if (!deployment) throw new RiskkeeperError("CLI_USAGE", "no addresses: give --deployment FILE or \"deployment\" in the proposal", { input: "--deployment" });
-  const change = chain.toMarketChange(proposal, values.proposal);
+  const { proposal, deployment } = await chain.readSubmissionInput(proposalFile, values.deployment);
+  if (!deployment) throw args.usage("no addresses: give --deployment FILE or \"deployment\" in the proposal", "--deployment");
+  const change = chain.toMarketChange(proposal, proposalFile);
   const now = options.now ?? Date.now;
 
   const logFile = values.log;
@@ -98,7 +87,7 @@ export async function runPropose(argv: string[], io: CommandIO, env: Readonly<Re
   let outcome: Awaited<ReturnType<typeof chain.propose>>;
   let close = () => undefined as void;
   if (via === "safe") {
-    if (!values.safe) throw new RiskkeeperError("CLI_USAGE", "--safe ADDRESS (the Safe that executes the batch) is required with --via safe", { input: "--safe" });
+    if (!values.safe) throw args.usage("--safe ADDRESS (the Safe that executes the batch) is required with --via safe", "--safe");
     let provider;
     if (values.rpc) {
       provider = (await chain.connectRpc(values.rpc)).provider;
@@ -107,13 +96,13 @@ export async function runPropose(argv: string[], io: CommandIO, env: Readonly<Re
     try {
       outcome = await chain.propose({
         change, deployment, via, dryRun: values["dry-run"], ...(provider ? { provider } : {}),
-        safe: { address: values.safe, createdAt: now(), ...(safeCall ? { call: safeCall as "setParams" } : {}) },
+        safe: { address: values.safe, createdAt: now(), ...(safeCall ? { call: safeCall } : {}) },
       });
     } finally {
       close();
     }
   } else {
-    if (!values.keystore) throw new RiskkeeperError("CLI_USAGE", "--keystore FILE is required to sign (also for --dry-run, which checks the password)", { input: "--keystore" });
+    if (!values.keystore) throw args.usage("--keystore FILE is required to sign (also for --dry-run, which checks the password)", "--keystore");
     const source = env[PASSWORD_ENV] !== undefined || !(options.interactive ?? process.stdin.isTTY)
       ? { envVar: PASSWORD_ENV, env }
       : { prompt: promptHidden };
@@ -127,8 +116,8 @@ export async function runPropose(argv: string[], io: CommandIO, env: Readonly<Re
         change, deployment, via, dryRun: values["dry-run"], retryFailed: values["retry-failed"], provider, signer,
         journal: new chain.JsonFileJournal(journalFile),
         fees: {
-          maxFeePerGas: parseUnits(positiveNumber(values["max-fee-gwei"], "max-fee-gwei", "100"), "gwei"),
-          maxPriorityFeePerGas: parseUnits(positiveNumber(values["priority-fee-gwei"], "priority-fee-gwei", "1.5"), "gwei"),
+          maxFeePerGas: parseUnits(maxFeeGwei, "gwei"),
+          maxPriorityFeePerGas: parseUnits(priorityFeeGwei, "gwei"),
         },
         confirmations: confirmations ?? (local ? 1 : 2),
         pollIntervalMs: local ? 250 : 3_000,

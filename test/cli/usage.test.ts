@@ -44,6 +44,12 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--fork"], input: "--fork", message: /unknown option --fork/ },
   { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--rpc-rps", "10"], input: "--fork-url", message: /need --fork-url/ },
   { command: "validate", load: load("validate"), argv: ["--json"], input: "--proposal", message: /--proposal FILE is required/ },
+  { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--confirmations", "0"], input: "--confirmations", message: /expected an integer >= 1, got '0'/ },
+  { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--max-fee-gwei", "1e3"], input: "--max-fee-gwei", message: /at most 9 decimal places, got '1e3'/ },
+  { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--priority-fee-gwei", "0.0000000001"], input: "--priority-fee-gwei", message: /at most 9 decimal places/ },
+  { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--safe-call", "execute"], input: "--safe-call", message: /expected one of setParams, updateParams, queueUpdate, got 'execute'/ },
+  { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--via", "email"], input: "--via", message: /expected one of direct, governance, safe, automation, got 'email'/ },
+  { command: "propose", load: load("propose"), argv: ["--dry-run"], input: "--proposal", message: /--proposal FILE is required/ },
 ];
 
 describe("cli: usage errors name the option and the command", () => {
