@@ -2,10 +2,9 @@
 // state, the pending (non-terminal) ones, the last update and run per market, and who holds the
 // lock. Reads only: no lock is taken and nothing is written, so it is safe beside a running keeper.
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { RiskkeeperError } from "../errors.ts";
 import { describeHolder, holderAlive } from "../keeper/lock.ts";
 import { readStateSnapshot, UPDATE_STATES, type StateSnapshot, type UpdateRecord } from "../keeper/state.ts";
+import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper status [--state FILE] [--json]
@@ -112,12 +111,7 @@ export const command: Command = {
   summary: "print what the keeper's state file holds: records by state, pending, last per market, lock holder",
   usage: USAGE,
   async run(argv, io) {
-    let values: { state?: string; json?: boolean };
-    try {
-      ({ values } = parseArgs({ args: argv, options: { state: { type: "string" }, json: { type: "boolean" } }, strict: true, allowPositionals: false }));
-    } catch (error) {
-      throw new RiskkeeperError("CLI_USAGE", `${(error as Error).message}\n${USAGE}`, { cause: error });
-    }
+    const { values } = parseCommandArgs("status", argv, { state: { type: "string" }, json: { type: "boolean", default: false } });
     const file = path.resolve(values.state ?? path.join(".riskkeeper", "state.json"));
     const snap = await readStateSnapshot(file);
     if (!snap.exists) {

@@ -50,6 +50,8 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--safe-call", "execute"], input: "--safe-call", message: /expected one of setParams, updateParams, queueUpdate, got 'execute'/ },
   { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--via", "email"], input: "--via", message: /expected one of direct, governance, safe, automation, got 'email'/ },
   { command: "propose", load: load("propose"), argv: ["--dry-run"], input: "--proposal", message: /--proposal FILE is required/ },
+  { command: "status", load: load("status"), argv: ["--state"], input: "--state", message: /--state needs a value/ },
+  { command: "status", load: load("status"), argv: ["state.json"], input: "state.json", message: /unexpected argument 'state\.json'/ },
 ];
 
 describe("cli: usage errors name the option and the command", () => {
