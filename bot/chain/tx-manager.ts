@@ -483,6 +483,25 @@ export class TxManager {
     return false;
   }
 
+  /**
+   * A read while following a journaled transaction. A failure leaves the record as it stands (a
+   * retry with the same update id resumes it) and is RPC_FAILED naming the read; the provider's
+   * own error stays in `cause` (its full message can carry the RPC URL with its key).
+   */
+  async #followRead<T>(record: SubmissionRecord, what: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      const said = (error as { shortMessage?: string }).shortMessage ?? String((error as Error)?.message ?? error).split("\n")[0]!.slice(0, 300);
+      const label = record.label ?? record.updateId;
+      throw new ChainError("RPC_FAILED", `${what} failed while following ${label}: ${said}; the transaction is in the journal (${record.status}) and a retry with the same update id resumes it`, {
+        input: label,
+        details: { read: what, status: record.status, nonce: record.nonce, hashes: record.attempts.map((a) => a.hash) },
+        cause: error,
+      });
+    }
+  }
+
   async #fail(record: SubmissionRecord, reason: "NONCE_CONSUMED" | "SIMULATION_REVERTED" | "TX_REVERTED", message: string, status: "failed" | "reverted" = "failed"): Promise<never> {
     record.status = status;
     record.error = message;
@@ -513,8 +532,8 @@ export class TxManager {
     let lastSendAt = resumed ? start : record.attempts.at(-1)?.at ?? start;
     for (;;) {
       // Nonce first, then receipts: a nonce used with no receipt of ours is then really someone else's.
-      const latestNonce = await provider.getTransactionCount(this.address, "latest");
-      const receipt = await this.#receiptOf(record);
+      const latestNonce = await this.#followRead(record, "reading the nonce", () => provider.getTransactionCount(this.address, "latest"));
+      const receipt = await this.#followRead(record, "reading the receipt", () => this.#receiptOf(record));
       if (receipt) {
         const mined = { hash: receipt.hash, blockNumber: receipt.blockNumber, blockHash: receipt.blockHash };
         if (record.mined && (record.mined.blockHash !== mined.blockHash || record.mined.hash !== mined.hash)) {
@@ -530,9 +549,9 @@ export class TxManager {
           await this.#put(record);
           this.#log({ type: "mined", updateId: record.updateId, hash: receipt.hash, blockNumber: receipt.blockNumber });
         }
-        const head = await provider.getBlockNumber();
+        const head = await this.#followRead(record, "reading the head block", () => provider.getBlockNumber());
         if (head - receipt.blockNumber + 1 >= this.#o.confirmations) {
-          const block = await provider.getBlock(receipt.blockNumber);
+          const block = await this.#followRead(record, `reading block ${receipt.blockNumber}`, () => provider.getBlock(receipt.blockNumber));
           if (block?.hash === receipt.blockHash) {
             if (record.status !== "confirmed") {
               record.status = "confirmed";
@@ -555,13 +574,13 @@ export class TxManager {
         }
         if (latestNonce > record.nonce) {
           // Receipts can lag the nonce by a poll; look once more before concluding.
-          const late = await this.#receiptOf(record);
+          const late = await this.#followRead(record, "reading the receipt", () => this.#receiptOf(record));
           if (!late) {
             return this.#fail(record, "NONCE_CONSUMED", `nonce ${record.nonce} of ${this.address} was used by a transaction not in the journal; ${record.label ?? record.updateId} will never land`);
           }
           continue;
         }
-        if (!(await this.#knownToNode(record))) {
+        if (!(await this.#followRead(record, "looking the transaction up", () => this.#knownToNode(record)))) {
           // Lost by the node (dropped, or reorganised out of the mempool): re-check it still
           // passes, then re-broadcast the same signed bytes (same nonce: it lands at most once).
           try {
@@ -580,7 +599,7 @@ export class TxManager {
           lastSendAt = clock.now();
         } else if (clock.now() - lastSendAt >= this.#o.stuckAfterMs) {
           const last = record.attempts.at(-1)!;
-          const fees = await this.#replacementFees(last);
+          const fees = await this.#followRead(record, "reading the base fee", () => this.#replacementFees(last));
           if (!fees) {
             this.#log({ type: "replace-capped", updateId: record.updateId, hash: last.hash, ceiling: this.#o.fees.maxFeePerGas.toString() });
           } else {

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { FetchRequest, FetchResponse } from "ethers";
 import { isChainError } from "../../bot/chain/errors.ts";
 import { JsonFileJournal, MemoryJournal, type SubmissionRecord } from "../../bot/chain/journal.ts";
 import { submitDirectUpdate } from "../../bot/chain/steward.ts";
@@ -299,6 +300,59 @@ describe("chain: transaction manager", () => {
       expect(isChainError(error, "SEND_FAILED"), String(error)).to.equal(true);
       expect(journal.all()[0]).to.include({ status: "failed" });
       expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(0);
+    });
+  });
+
+  describe("provider read failures", () => {
+    /** The fixture's provider with `method` replaced while `broken()` says so. */
+    const breaking = (method: string, broken: () => boolean, fault: () => Error) =>
+      new Proxy(f.provider, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (typeof value !== "function") return value;
+          const real = (value as (...a: unknown[]) => unknown).bind(target);
+          return prop === method ? async (...args: unknown[]) => { if (broken()) throw fault(); return real(...args); } : real;
+        },
+      });
+    // What ethers' JsonRpcProvider throws on an HTTP 503; its full message carries the URL.
+    const http503 = (): Error => {
+      try {
+        new FetchResponse(503, "Service Unavailable", {}, null, new FetchRequest("https://rpc.example.org/v2/s3cretKey42abc")).assertOk();
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error("assertOk accepted a 503");
+    };
+
+    it("a failed receipt read is RPC_FAILED, not an ethers SERVER_ERROR; the tx stays journaled and the retry reconciles it (one tx)", async () => {
+      const journal = new MemoryJournal();
+      const change = f.change([{ parameter: "initialMarginBps", value: 1_100n }]);
+      const provider = breaking("getTransactionReceipt", () => true, http503);
+      const error = await submitDirectUpdate(f.manager({ provider, journal }), f.steward, provider, change).catch((e: unknown) => e);
+      expect(isChainError(error, "RPC_FAILED"), String(error)).to.equal(true);
+      const message = (error as Error).message;
+      expect(message).to.include("reading the receipt failed").and.include("server response 503 Service Unavailable").and.include("a retry with the same update id resumes it");
+      expect(message).to.not.include("s3cretKey42abc");
+      const [recorded] = journal.all();
+      expect(recorded!.status).to.equal("sent");
+      expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
+
+      const r = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, change);
+      const result = r.submission as { resumed: boolean; record: SubmissionRecord };
+      expect(result.resumed).to.equal(true);
+      expect(result.record.status).to.equal("confirmed");
+      expect(result.record.attempts.map((a) => a.hash)).to.deep.equal(recorded!.attempts.map((a) => a.hash));
+      expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
+      expect(await paramLogs()).to.have.length(1);
+    });
+
+    it("a failed head-block read after mining is RPC_FAILED too, the record left as mined", async () => {
+      const journal = new MemoryJournal();
+      const provider = breaking("getBlockNumber", () => true, http503);
+      const error = await submitDirectUpdate(f.manager({ provider, journal }), f.steward, provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+      expect(isChainError(error, "RPC_FAILED"), String(error)).to.equal(true);
+      expect((error as Error).message).to.include("reading the head block failed");
+      expect(journal.all()[0]!.status).to.equal("mined");
     });
   });
 

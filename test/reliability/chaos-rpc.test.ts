@@ -204,6 +204,10 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       expect(recovered, `${name}: after the fault, status ${again.record.status}, ${nonceAfter - nonceBefore} landed`).to.equal(true);
       expect(wasLogged, `${name}: not in the keeper's log`).to.equal(true);
       if (name === "wrong chain id") expect(outcome).to.match(/CHAIN_MISMATCH/);
+      if (name === "receipt reads dropped") {
+        expect(isChainError(refusal, "RPC_FAILED"), outcome).to.equal(true);
+        expect((refusal as Error).message).to.include("reading the receipt failed").and.include("a retry with the same update id resumes it");
+      }
       if (fault().kind === "hang") {
         expect(settledOnItsOwn, "the request timeout did not end the wait").to.equal(true);
         expect(isChainError(refusal, "RPC_FAILED"), outcome).to.equal(true);
