@@ -124,6 +124,10 @@ const TERMINAL_FAIL = new Set(["failed", "reverted"]);
 function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b;
 }
+/** An error in one line, for a message; ethers' shortMessage leaves out its request info (the RPC URL with its key). */
+function said(error: unknown): string {
+  return (error as { shortMessage?: string }).shortMessage ?? String((error as Error)?.message ?? error).split("\n")[0]!.slice(0, 300);
+}
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
 
@@ -171,21 +175,38 @@ export class TxManager {
     }
   }
 
-  /** Refuses to work on a provider that serves another chain than the configured one. */
+  /** Refuses to work on a provider that serves another chain than the configured one (checked once per manager). */
   async assertChain(): Promise<void> {
     if (this.#chainChecked) return;
-    let actual: bigint;
+    this.#refuseOtherChain(await this.#readChainId(() => this.#o.provider.getNetwork().then((n) => n.chainId)));
+    this.#chainChecked = true;
+  }
+
+  /**
+   * Asks the node itself (eth_chainId) before a signature: the provider's network is fixed when it
+   * is opened (connectRpc's is static), and a node behind a load balancer or restarted under a
+   * live manager can serve another chain by now.
+   */
+  async #assertChainBeforeSigning(consequence = "nothing sent"): Promise<void> {
+    const p = this.#o.provider;
+    const send = (p as Partial<{ send(method: string, params: unknown[]): Promise<unknown> }>).send?.bind(p);
+    this.#refuseOtherChain(await this.#readChainId(async () => (send ? BigInt(String(await send("eth_chainId", []))) : (await p.getNetwork()).chainId)), consequence);
+  }
+
+  async #readChainId(read: () => Promise<bigint>): Promise<bigint> {
     try {
-      actual = (await this.#o.provider.getNetwork()).chainId;
+      return await read();
     } catch (error) {
-      throw new ChainError("RPC_FAILED", `cannot read the chain id: ${(error as Error).message}`, { cause: error });
+      throw new ChainError("RPC_FAILED", `cannot read the chain id: ${said(error)}`, { cause: error });
     }
+  }
+
+  #refuseOtherChain(actual: bigint, consequence = "nothing sent"): void {
     if (actual !== this.chainId) {
-      throw new ChainError("CHAIN_MISMATCH", `the RPC serves chain ${actual}, the deployment is on chain ${this.chainId}; nothing sent`, {
+      throw new ChainError("CHAIN_MISMATCH", `the RPC serves chain ${actual}, the deployment is on chain ${this.chainId}; ${consequence}`, {
         details: { expected: this.chainId.toString(), actual: actual.toString() },
       });
     }
-    this.#chainChecked = true;
   }
 
   /** Decodes a revert with the configured interfaces. */
@@ -395,6 +416,8 @@ export class TxManager {
       const again = await this.#o.journal.get(req.updateId);
       const retrying = again?.status === "failed" && req.retryFailed === true;
       if (again && !retrying) return { record: again, fresh: false };
+      // Before the nonce too: a nonce taken and then not signed would leave a gap.
+      await this.#assertChainBeforeSigning();
       let nonce: number;
       if (retrying && (await this.#o.provider.getTransactionCount(this.address, "pending")) === again.nonce) {
         nonce = again.nonce; // nothing holds the old nonce: reuse it, so the old attempts can never also land
@@ -492,9 +515,8 @@ export class TxManager {
     try {
       return await read();
     } catch (error) {
-      const said = (error as { shortMessage?: string }).shortMessage ?? String((error as Error)?.message ?? error).split("\n")[0]!.slice(0, 300);
       const label = record.label ?? record.updateId;
-      throw new ChainError("RPC_FAILED", `${what} failed while following ${label}: ${said}; the transaction is in the journal (${record.status}) and a retry with the same update id resumes it`, {
+      throw new ChainError("RPC_FAILED", `${what} failed while following ${label}: ${said(error)}; the transaction is in the journal (${record.status}) and a retry with the same update id resumes it`, {
         input: label,
         details: { read: what, status: record.status, nonce: record.nonce, hashes: record.attempts.map((a) => a.hash) },
         cause: error,
@@ -603,6 +625,7 @@ export class TxManager {
           if (!fees) {
             this.#log({ type: "replace-capped", updateId: record.updateId, hash: last.hash, ceiling: this.#o.fees.maxFeePerGas.toString() });
           } else {
+            await this.#assertChainBeforeSigning("no replacement signed; the sent transaction stays in the journal");
             const attempt = await this.#sign(record, fees);
             record.attempts.push(attempt);
             await this.#put(record); // recorded before it is broadcast, like the first

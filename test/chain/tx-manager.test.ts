@@ -356,6 +356,62 @@ describe("chain: transaction manager", () => {
     });
   });
 
+  describe("a node that switches chains under a live manager", () => {
+    /** The fixture's provider, answering eth_chainId for Polygon (137) once `switched` is set. */
+    const switching = () => {
+      const state = { switched: false, chainIdCalls: 0 };
+      const provider = new Proxy(f.provider, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (typeof value !== "function") return value;
+          const real = (value as (...a: unknown[]) => unknown).bind(target);
+          if (prop !== "send") return real;
+          return async (method: string, params: unknown[]) => {
+            if (method !== "eth_chainId") return real(method, params);
+            state.chainIdCalls += 1;
+            return state.switched ? "0x89" : real(method, params);
+          };
+        },
+      });
+      return { provider, state };
+    };
+
+    it("the chain id is asked again before the next signature: CHAIN_MISMATCH, nothing signed, nonce untouched", async () => {
+      const { provider, state } = switching();
+      const journal = new MemoryJournal();
+      const manager = f.manager({ provider, journal });
+      await submitDirectUpdate(manager, f.steward, provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }]));
+      expect(state.chainIdCalls).to.equal(1);
+      state.switched = true;
+      const error = await submitDirectUpdate(manager, f.steward, provider, f.change([{ parameter: "liquidationBufferBps", value: 120n }])).catch((e: unknown) => e);
+      expect(isChainError(error, "CHAIN_MISMATCH"), String(error)).to.equal(true);
+      expect((error as Error).message).to.include("serves chain 137").and.include("chain 31337").and.include("nothing sent");
+      expect(journal.all()).to.have.length(1);
+      expect(f.events.filter((e) => e.type === "signed")).to.have.length(1);
+      expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(1);
+      // Back on its chain, the same manager sends the next nonce (no gap left by the refusal).
+      state.switched = false;
+      const r = await submitDirectUpdate(manager, f.steward, provider, f.change([{ parameter: "liquidationBufferBps", value: 120n }]));
+      expect((r.submission as { record: SubmissionRecord }).record).to.include({ status: "confirmed", nonce: 1 });
+    });
+
+    it("a replacement is not signed once the node serves another chain; the sent transaction stays journaled", async () => {
+      await f.rpc("evm_setAutomine", [false]);
+      const { provider, state } = switching();
+      const journal = new MemoryJournal();
+      const clock = fakeClock(() => {
+        if (f.events.some((e) => e.type === "sent")) state.switched = true;
+      });
+      const error = await submitDirectUpdate(f.manager({ provider, journal, clock, stuckAfterMs: 5_000 }), f.steward, provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+      expect(isChainError(error, "CHAIN_MISMATCH"), String(error)).to.equal(true);
+      expect((error as Error).message).to.include("no replacement signed");
+      const [record] = journal.all();
+      expect(record).to.include({ status: "sent", nonce: 0 });
+      expect(record!.attempts).to.have.length(1);
+      expect(f.events.some((e) => e.type === "replaced")).to.equal(false);
+    });
+  });
+
   it("refuses an RPC on another chain than the deployment's; nothing sent", async () => {
     const manager = f.manager({ chainId: 1n });
     const error = await submitDirectUpdate(manager, f.steward, f.provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);

@@ -136,6 +136,8 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
 
   const TX_FAULTS: { name: string; fault: () => ChaosFault; whenConnected: boolean }[] = [
     { name: "wrong chain id", fault: () => ({ kind: "wrong-chain", chainId: 137n }), whenConnected: false },
+    // The provider's network is static: only the manager's own eth_chainId before signing sees it.
+    { name: "chain switched after connect", fault: () => ({ kind: "wrong-chain", chainId: 137n }), whenConnected: true },
     { name: "dropped connection", fault: () => ({ kind: "drop" }), whenConnected: true },
     { name: "HTTP 503", fault: () => ({ kind: "http5xx", status: 503 }), whenConnected: true },
     { name: "HTTP 429 Retry-After", fault: () => ({ kind: "http429" }), whenConnected: true },
@@ -203,7 +205,10 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       expect(survived, `${name}: ${outcome}; ${landedDuring} landed`).to.equal(true);
       expect(recovered, `${name}: after the fault, status ${again.record.status}, ${nonceAfter - nonceBefore} landed`).to.equal(true);
       expect(wasLogged, `${name}: not in the keeper's log`).to.equal(true);
-      if (name === "wrong chain id") expect(outcome).to.match(/CHAIN_MISMATCH/);
+      if (fault().kind === "wrong-chain") {
+        expect(isChainError(refusal, "CHAIN_MISMATCH"), outcome).to.equal(true);
+        expect(landedDuring).to.equal(0);
+      }
       if (name === "receipt reads dropped") {
         expect(isChainError(refusal, "RPC_FAILED"), outcome).to.equal(true);
         expect((refusal as Error).message).to.include("reading the receipt failed").and.include("a retry with the same update id resumes it");
