@@ -33,7 +33,8 @@ export interface MinedAt {
   blockHash: string;
 }
 
-export interface SubmissionRecord {
+/** The transaction of a submission, before fees: what the journal records and a dry run reports. */
+export interface SubmissionIntent {
   updateId: string;
   label?: string;
   chainId: string;
@@ -43,6 +44,9 @@ export interface SubmissionRecord {
   value: string;
   nonce: number;
   gasLimit: string;
+}
+
+export interface SubmissionRecord extends SubmissionIntent {
   status: SubmissionStatus;
   /** Every signed version of the transaction (same nonce), oldest first. */
   attempts: SubmissionAttempt[];

@@ -16,7 +16,7 @@
 //     again, never forgotten.
 import { keccak256, type Interface, type Provider, type TransactionReceipt, type TransactionRequest } from "ethers";
 import { ChainError } from "./errors.ts";
-import type { SubmissionAttempt, SubmissionJournal, SubmissionRecord } from "./journal.ts";
+import type { SubmissionAttempt, SubmissionIntent, SubmissionJournal, SubmissionRecord } from "./journal.ts";
 import { decodeRevertData, formatRevert, revertDataOf, type DecodedRevert } from "./revert.ts";
 import { systemClock, type Clock } from "../sleep-clock.ts";
 
@@ -87,17 +87,8 @@ export interface TxRequest {
   retryFailed?: boolean;
 }
 
-export interface DryRunResult {
+export interface DryRunResult extends SubmissionIntent {
   dryRun: true;
-  updateId: string;
-  label?: string;
-  chainId: string;
-  from: string;
-  to: string;
-  data: string;
-  value: string;
-  nonce: number;
-  gasLimit: string;
   baseFeePerGas: string;
   maxFeePerGas: string;
   maxPriorityFeePerGas: string;
@@ -300,6 +291,20 @@ export class TxManager {
     return run;
   }
 
+  #intent(req: TxRequest, nonce: number, gasLimit: bigint): SubmissionIntent {
+    return {
+      updateId: req.updateId,
+      ...(req.label ? { label: req.label } : {}),
+      chainId: this.chainId.toString(),
+      from: this.address,
+      to: req.to,
+      data: req.data,
+      value: (req.value ?? 0n).toString(),
+      nonce,
+      gasLimit: gasLimit.toString(),
+    };
+  }
+
   /** Next nonce: the chain's pending count, or past the manager's own in-flight transactions. */
   async #allocateNonce(): Promise<number> {
     const pending = await this.#o.provider.getTransactionCount(this.address, "pending");
@@ -367,15 +372,7 @@ export class TxManager {
     const nonce = existing?.nonce ?? (await this.#o.provider.getTransactionCount(this.address, "pending"));
     const result: DryRunResult = {
       dryRun: true,
-      updateId: req.updateId,
-      ...(req.label ? { label: req.label } : {}),
-      chainId: this.chainId.toString(),
-      from: this.address,
-      to: req.to,
-      data: req.data,
-      value: (req.value ?? 0n).toString(),
-      nonce,
-      gasLimit: gasLimit.toString(),
+      ...this.#intent(req, nonce, gasLimit),
       baseFeePerGas: base.toString(),
       maxFeePerGas: (fees?.maxFeePerGas ?? this.#o.fees.maxFeePerGas).toString(),
       maxPriorityFeePerGas: (fees?.maxPriorityFeePerGas ?? 0n).toString(),
@@ -427,15 +424,7 @@ export class TxManager {
       }
       const now = this.#o.clock.now();
       const rec: SubmissionRecord = {
-        updateId: req.updateId,
-        ...(req.label ? { label: req.label } : {}),
-        chainId: this.chainId.toString(),
-        from: this.address,
-        to: req.to,
-        data: req.data,
-        value: (req.value ?? 0n).toString(),
-        nonce,
-        gasLimit: gasLimit.toString(),
+        ...this.#intent(req, nonce, gasLimit),
         status: "signed",
         attempts: [],
         reorgs: retrying ? again.reorgs : [],
