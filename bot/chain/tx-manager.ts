@@ -217,7 +217,7 @@ export class TxManager {
       // Already coded by the provider (its request timeout): a node that did not answer, not a revert.
       if (error instanceof ChainError) throw error;
       const decoded = this.decodeRevert(error);
-      const what = decoded ? formatRevert(decoded) : (error as Error).message?.split("\n")[0] ?? String(error);
+      const what = decoded ? formatRevert(decoded) : said(error);
       throw new ChainError("SIMULATION_REVERTED", `simulation of ${req.label ?? req.updateId} reverts: ${what}; nothing sent`, {
         input: req.label ?? req.updateId,
         details: { revert: decoded, from: this.address, to: req.to },
