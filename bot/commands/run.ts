@@ -3,6 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { RiskkeeperError } from "../errors.ts";
 import type { Command } from "./types.ts";
+import type { JsonValue } from "../keeper/state.ts";
 import { POLICIES_DIR, loadPolicy } from "./backtest-input.ts";
 
 const USAGE = `riskkeeper run --config FILE [--keystore FILE] [--shadow] [--once]
@@ -51,12 +52,24 @@ export const command: Command = {
     const { MarketPipeline } = await import("../keeper/pipeline.ts");
     const { ForkValidationGate, WalkForwardGate } = await import("../keeper/gates.ts");
     const { configHash } = await import("../keeper/config.ts");
+    const { FeedHistory } = await import("../keeper/feed-history.ts");
+    const { ChainlinkReader } = await import("../data/chainlink-reader.ts");
+    const { PoliteRpc, httpTransport } = await import("../data/rpc.ts");
+    const { maskRpcUrl } = await import("../chain/provider.ts");
 
     const deployment = await readDeploymentFile(config.deployment.file);
     const { provider } = await connectRpc(config.rpcUrl);
     await assertChainId(provider, deployment.chainId, `the deployment ${config.deployment.file}`);
     const signer = values.shadow ? undefined : await loadKeystoreSigner(values.keystore!, { envVar: "RISKKEEPER_KEYSTORE_PASSWORD", env: process.env });
     const steward = bindSteward(deployment.contracts.steward, provider);
+    // Feed reads go through the polite client (rate limit, retries, immutable-round cache).
+    const feedRpc = new PoliteRpc(httpTransport(config.rpcUrl), { label: maskRpcUrl(config.rpcUrl), requestsPerSecond: config.rpcRequestsPerSecond });
+    type MarketHistory = InstanceType<typeof SeriesHistory> | InstanceType<typeof FeedHistory>;
+    // A feed history reads the rounds published since the last look, before each run and watch.
+    const refreshed = async (m: { history: MarketHistory }, nowMs: number) => {
+      if (m.history instanceof FeedHistory) await m.history.refresh(Math.floor(nowMs / 1000));
+      return m.history;
+    };
 
     // Markets: each must be the deployment's market (one steward market per deployment file).
     const markets = await Promise.all(config.markets.map(async (m, i) => {
@@ -64,8 +77,19 @@ export const command: Command = {
         throw new RiskkeeperError("CONFIG_INVALID", `market '${m.name}' is not the deployment's market '${deployment.market.name}'`, { input: `${values.config}: markets[${i}].name` });
       }
       const policy = loadPolicy(m.policy.file ?? path.join(POLICIES_DIR, `${m.policy.name}.json`));
-      const { series, report } = await loadPrices(m.data);
-      const history = new SeriesHistory(series, { source: m.data, report: JSON.parse(JSON.stringify({ rowsKept: report.rowsKept, gaps: report.gaps?.count })) });
+      const file = m.data !== undefined ? await loadPrices(m.data) : undefined;
+      const fileReport = file ? (JSON.parse(JSON.stringify({ rowsKept: file.report.rowsKept, gaps: file.report.gaps?.count })) as JsonValue) : undefined;
+      if (m.history.source === "file") {
+        return { config: m, policy, history: new SeriesHistory(file!.series, { source: m.data!, report: fileReport! }) as MarketHistory };
+      }
+      if (!m.feed) throw new RiskkeeperError("CONFIG_INVALID", 'history "feed" needs the feed address', { input: `${values.config}: markets[${i}].feed` });
+      const history: MarketHistory = new FeedHistory({
+        feed: new ChainlinkReader(feedRpc, m.feed),
+        intervalSeconds: policy.intervalSeconds,
+        lookbackSeconds: policy.lookbackSteps * policy.intervalSeconds,
+        maxRounds: m.history.maxRounds,
+        ...(file ? { backfill: { series: file.series, source: m.data!, report: fileReport! } } : {}),
+      });
       return { config: m, policy, history };
     }));
 
@@ -106,10 +130,14 @@ export const command: Command = {
           );
           pipelines.set(ctx.market, pipeline);
         }
+        await refreshed(markets.find((x) => x.config.name === ctx.market)!, rt.clock.now());
         const result = await pipeline.run(ctx.submissionsAllowed);
         io.stdout(`${new Date(rt.clock.now()).toISOString()} ${ctx.market} ${result.outcome}: ${result.changes ? result.changes.map((c) => `${c.parameter}=${c.value}`).join(", ") + " — " : ""}${result.reason.slice(0, 300)}`);
       },
-      watch: async (market, rt) => ({ level: markets.find((x) => x.config.name === market)!.history.stressAt(Math.floor(rt.clock.now() / 1000)).level }),
+      watch: async (market, rt) => {
+        const history = await refreshed(markets.find((x) => x.config.name === market)!, rt.clock.now());
+        return { level: history.stressAt(Math.floor(rt.clock.now() / 1000)).level };
+      },
     });
     if (values.once) {
       for (const m of config.markets) await runtime.scheduler.trigger(m.name, "manual");

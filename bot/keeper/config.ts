@@ -65,8 +65,17 @@ export interface MarketConfig {
   feed?: string;
   /** Recorded rounds served by a ReplayAggregator (embedded mode, replays). */
   replay?: { source: string };
-  /** Price history the calibration reads (CSV/JSON, bot/data formats). */
-  data: string;
+  /**
+   * Price history file (CSV/JSON, bot/data formats). With history "file" the calibration reads it
+   * alone; with history "feed" it is the backfill the feed's rounds extend. Absent: the feed alone.
+   */
+  data?: string;
+  /**
+   * Where the calibration's history comes from. "feed": the rounds of `feed` read from the chain
+   * (interval closes, no look-ahead), behind `data` when given; "file": `data` alone. Default:
+   * "file" when `data` is given, else "feed".
+   */
+  history: { source: "feed" | "file"; maxRounds: number };
   /** A known policy name, or the resolved path of a policy JSON file. */
   policy: { name: string; file?: string };
   steward?: string;
@@ -81,6 +90,8 @@ export interface KeeperConfig {
   deployment: DeploymentConfig;
   /** JSON-RPC URL of the chain; absent in embedded mode. May hold an API key: never logged or exposed. */
   rpcUrl?: string;
+  /** Cap on feed-read requests per second to rpcUrl (the polite client's). Default 10. */
+  rpcRequestsPerSecond: number;
   gas: GasConfig;
   stress: StressTriggerConfig;
   fork: ForkConfig;
@@ -107,8 +118,9 @@ export const DEFAULT_SCHEDULE: ScheduleConfig = Object.freeze({ watch: "*/5 * * 
 export const DEFAULT_HEALTH_PORT = 9464;
 const STATE_DIR = ".riskkeeper";
 
-const KNOWN_TOP = ["markets", "deployment", "rpcUrl", "gas", "schedule", "stress", "fork", "health", "log", "state", "killSwitchFile", "submission"];
-const KNOWN_MARKET = ["name", "feed", "replay", "data", "policy", "steward", "protocol", "schedule"];
+const KNOWN_TOP = ["markets", "deployment", "rpcUrl", "rpcRequestsPerSecond", "gas", "schedule", "stress", "fork", "health", "log", "state", "killSwitchFile", "submission"];
+const KNOWN_MARKET = ["name", "feed", "replay", "data", "history", "policy", "steward", "protocol", "schedule"];
+export const DEFAULT_FEED_MAX_ROUNDS = 5_000;
 
 type Obj = Record<string, unknown>;
 
@@ -209,6 +221,18 @@ export function validateKeeperConfig(doc: unknown, options: ValidateOptions): Ke
     const feed = m.feed === undefined ? undefined : address(m.feed, `${k}.feed`);
     if (feed !== undefined && replay !== undefined) fail(`${k}`, "give either feed or replay, not both");
 
+    let history: MarketConfig["history"];
+    {
+      const h = typeof m.history === "string" || m.history === undefined ? { source: m.history } : obj(m.history, `${k}.history`);
+      noUnknown(h, ["source", "maxRounds"], `${k}.history.`);
+      const source = h.source ?? (m.data !== undefined ? "file" : "feed");
+      if (source !== "feed" && source !== "file") fail(`${k}.history${typeof m.history === "string" ? "" : ".source"}`, `expected "feed" or "file", got ${JSON.stringify(source)}`);
+      if (source === "file" && m.data === undefined) fail(`${k}.data`, 'missing; history "file" calibrates on a data file');
+      if (source === "feed" && feed === undefined && replay === undefined) fail(`${k}.feed`, 'missing; history "feed" reads the feed\'s rounds');
+      const maxRounds = num(h.maxRounds, `${k}.history.maxRounds`, DEFAULT_FEED_MAX_ROUNDS, (n) => Number.isInteger(n) && n >= 2 && n <= 1_000_000, "an integer in [2, 1000000]");
+      history = { source: source as "feed" | "file", maxRounds };
+    }
+
     let policy: MarketConfig["policy"];
     const p = str(m.policy, `${k}.policy`);
     if (options.knownPolicies.includes(p)) policy = { name: p };
@@ -223,7 +247,8 @@ export function validateKeeperConfig(doc: unknown, options: ValidateOptions): Ke
       name,
       ...(feed !== undefined ? { feed } : {}),
       ...(replay !== undefined ? { replay } : {}),
-      data: file(m.data, `${k}.data`),
+      ...(m.data !== undefined ? { data: file(m.data, `${k}.data`) } : {}),
+      history,
       policy: policy!,
       ...(steward !== undefined ? { steward } : {}),
       ...(protocol !== undefined ? { protocol } : {}),
@@ -305,6 +330,7 @@ export function validateKeeperConfig(doc: unknown, options: ValidateOptions): Ke
     markets,
     deployment,
     ...(rpcUrl !== undefined ? { rpcUrl } : {}),
+    rpcRequestsPerSecond: num(root.rpcRequestsPerSecond, "rpcRequestsPerSecond", 10, (n) => n > 0 && n <= 10_000, "a number in (0, 10000]"),
     gas,
     stress: { triggerLevel: triggerLevel as StressLevel, signals: signals! },
     fork,

@@ -10,7 +10,7 @@ import type { Policy } from "../backtest/policy.ts";
 import type { Deployment } from "../../deploy/deploy.ts";
 import { openForkSession, validateProposal, worstWindows, syntheticCrash, type Scenario, type ValidationReport } from "../fork/index.ts";
 import type { BacktestGate, ForkGate, ParamChange } from "./pipeline.ts";
-import type { SeriesHistory } from "./history.ts";
+import type { KnownSeries } from "./history.ts";
 import type { JsonValue } from "./state.ts";
 
 const YEAR = 365 * 86_400;
@@ -23,12 +23,12 @@ export interface WalkForwardGateOptions {
 }
 
 export class WalkForwardGate implements BacktestGate {
-  readonly #history: SeriesHistory;
+  readonly #history: KnownSeries;
   readonly #policy: Policy;
   readonly #o: Required<WalkForwardGateOptions>;
   #cache: { day: number; verdict: { pass: boolean; reason: string; summary: JsonValue } } | undefined;
 
-  constructor(history: SeriesHistory, policy: Policy, options: WalkForwardGateOptions = {}) {
+  constructor(history: KnownSeries, policy: Policy, options: WalkForwardGateOptions = {}) {
     this.#history = history;
     this.#policy = policy;
     this.#o = { years: options.years ?? 2, minKupiecP: options.minKupiecP ?? 0.05 };
@@ -77,11 +77,11 @@ export interface ForkValidationGateOptions {
 }
 
 export class ForkValidationGate implements ForkGate {
-  readonly #history: SeriesHistory;
+  readonly #history: KnownSeries;
   readonly #o: ForkValidationGateOptions;
   last: ValidationReport | undefined;
 
-  constructor(history: SeriesHistory, options: ForkValidationGateOptions) {
+  constructor(history: KnownSeries, options: ForkValidationGateOptions) {
     this.#history = history;
     this.#o = options;
   }

@@ -16,7 +16,14 @@ export interface SeriesHistoryOptions {
   stressConfig?: StressConfigInput;
 }
 
-export class SeriesHistory implements MarketHistoryView {
+/** A series seen as of a time: what the gates read (SeriesHistory, FeedHistory). */
+export interface KnownSeries {
+  readonly series: PriceSeries;
+  /** Index of the last bar whose close is known at `nowSeconds` (-1: none). */
+  lastKnownIndex(nowSeconds: number): number;
+}
+
+export class SeriesHistory implements MarketHistoryView, KnownSeries {
   readonly series: PriceSeries;
   readonly #lag: number;
   readonly #logClose: Float64Array;
