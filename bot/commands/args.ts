@@ -90,13 +90,13 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(command: stri
     const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
     if (!spec) throw usage(`unknown option ${token.rawName}`, token.rawName);
     if (spec.type === "boolean") {
-      if (token.inlineValue) throw usage(`${token.rawName} takes no value, got '${token.value}'`, token.rawName);
+      if (token.inlineValue) throw usage(`takes no value, got '${token.value}'`, token.rawName);
       continue;
     }
     // A following "--flag" taken as the value means the value was forgotten; "-5" may be meant.
     const missing = token.value === undefined || token.value === ""
       || (!token.inlineValue && token.value.startsWith("-") && !NUMBER.test(token.value));
-    if (missing) throw usage(`${token.rawName} needs a value`, token.rawName);
+    if (missing) throw usage("needs a value", token.rawName);
   }
 
   const raw = (name: string): string | undefined => values[name] as string | undefined;

@@ -1,6 +1,7 @@
 // Every command refuses a bad option or number with CLI_USAGE naming the option and the command,
 // before it reads a file or opens a chain (the files named here do not exist).
 import { expect } from "chai";
+import { main } from "../../bot/cli.ts";
 import type { Command } from "../../bot/commands/types.ts";
 import { isRiskkeeperError } from "../../bot/errors.ts";
 
@@ -14,16 +15,16 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--period-seconds", "-60"], input: "--period-seconds", message: /expected a number > 0, got '-60'/ },
   { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--model", "arma"], input: "--model", message: /expected one of ewma, garch, gjr, got 'arma'/ },
   { command: "calibrate", load: load("calibrate"), argv: ["--input", "x.csv", "--lambda", "0.94"], input: "--lambda", message: /applies to --model ewma only/ },
-  { command: "calibrate", load: load("calibrate"), argv: ["--input"], input: "--input", message: /--input needs a value/ },
+  { command: "calibrate", load: load("calibrate"), argv: ["--input"], input: "--input", message: /--input: needs a value/ },
   { command: "calibrate", load: load("calibrate"), argv: ["x.csv"], input: "x.csv", message: /unexpected argument 'x\.csv'/ },
   { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--strike", "3000"], input: "--strike", message: /unknown option --strike/ },
   { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--weights", "heavy"], input: "--weights", message: /expected one of vega, spread, equal, got 'heavy'/ },
-  { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--json=1"], input: "--json", message: /--json takes no value/ },
+  { command: "smile", load: load("smile"), argv: ["--input", "x.csv", "--json=1"], input: "--json", message: /--json: takes no value/ },
   { command: "smile", load: load("smile"), argv: ["--currency", "ETH"], input: "--input", message: /--input is required/ },
   { command: "backtest", load: load("backtest"), argv: ["--input", "x.csv", "--nope"], input: "--nope", message: /unknown option --nope/ },
   { command: "backtest", load: load("backtest"), argv: ["--input", "x.csv", "--z2-simulations", "-5"], input: "--z2-simulations", message: /expected an integer >= 0, got '-5'/ },
   { command: "backtest", load: load("backtest"), argv: ["--input", "x.csv", "--z2-simulations", "Infinity"], input: "--z2-simulations", message: /got 'Infinity'/ },
-  { command: "backtest", load: load("backtest"), argv: ["--input", "--json"], input: "--input", message: /--input needs a value/ },
+  { command: "backtest", load: load("backtest"), argv: ["--input", "--json"], input: "--input", message: /--input: needs a value/ },
   { command: "backtest", load: load("backtest"), argv: ["--json"], input: "--input", message: /--input FILE is required/ },
   { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv", "--grid", "g.json", "--workers", "0"], input: "--workers", message: /expected an integer >= 1, got '0'/ },
   { command: "sweep", load: load("sweep"), argv: ["--input", "x.csv", "--grid", "g.json", "--top", "ten"], input: "--top", message: /expected an integer >= 0, got 'ten'/ },
@@ -34,7 +35,7 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "data inspect", load: load("data-inspect"), argv: ["x.csv", "y.csv"], input: "file", message: /expected one file, got 2/ },
   { command: "signals", load: load("signals"), argv: ["x.csv", "--heartbeat", "1h"], input: "--heartbeat", message: /expected a number >= 0, got '1h'/ },
   { command: "signals", load: load("signals"), argv: ["x.csv", "--decimals", "8.5"], input: "--decimals", message: /expected an integer >= 0, got '8\.5'/ },
-  { command: "signals", load: load("signals"), argv: ["x.csv", "--at"], input: "--at", message: /--at needs a value/ },
+  { command: "signals", load: load("signals"), argv: ["x.csv", "--at"], input: "--at", message: /--at: needs a value/ },
   { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--horizon", "abc"], input: "--horizon", message: /expected an integer >= 1, got 'abc'/ },
   { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--window", "1"], input: "--window", message: /expected an integer >= 2, got '1'/ },
   { command: "validate", load: load("validate"), argv: ["--proposal", "p.json", "--window", "48", "--horizon", "49"], input: "--horizon", message: /cannot exceed the window \(48\)/ },
@@ -50,7 +51,7 @@ const CASES: { command: string; load: () => Promise<Command>; argv: string[]; in
   { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--safe-call", "execute"], input: "--safe-call", message: /expected one of setParams, updateParams, queueUpdate, got 'execute'/ },
   { command: "propose", load: load("propose"), argv: ["--proposal", "p.json", "--via", "email"], input: "--via", message: /expected one of direct, governance, safe, automation, got 'email'/ },
   { command: "propose", load: load("propose"), argv: ["--dry-run"], input: "--proposal", message: /--proposal FILE is required/ },
-  { command: "status", load: load("status"), argv: ["--state"], input: "--state", message: /--state needs a value/ },
+  { command: "status", load: load("status"), argv: ["--state"], input: "--state", message: /--state: needs a value/ },
   { command: "status", load: load("status"), argv: ["state.json"], input: "state.json", message: /unexpected argument 'state\.json'/ },
 ];
 
@@ -66,4 +67,18 @@ describe("cli: usage errors name the option and the command", () => {
       expect(e.message).to.contain(`riskkeeper ${c.command} --help`);
     });
   }
+
+  it("through the CLI entry: exit code 2 and one line naming the command, the option and the code", async () => {
+    const write = process.stderr.write.bind(process.stderr);
+    let err = "";
+    process.stderr.write = ((chunk: string) => { err += chunk; return true; }) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(["validate", "--proposal", "p.json", "--horizon", "abc"]);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(code).to.equal(2);
+    expect(err).to.equal("riskkeeper validate: --horizon: expected an integer >= 1, got 'abc' (see 'riskkeeper validate --help') [CLI_USAGE]\n");
+  });
 });
