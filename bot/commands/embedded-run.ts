@@ -8,6 +8,7 @@ import { generatedHourlySeries } from "../data/generated.ts";
 import type { PriceSeries } from "../data/normalise.ts";
 import { RiskkeeperError } from "../errors.ts";
 import { parseTimeArg } from "../data/time.ts";
+import { maskRpcUrl } from "../url-mask.ts";
 import { createKeeperLogger } from "../keeper/log.ts";
 import { SimulatedClock } from "../keeper/clock.ts";
 import type { EmbeddedRunSummary } from "../keeper/embedded.ts";
@@ -29,6 +30,9 @@ export interface EmbeddedCliOptions {
   baseline?: boolean;
   /** Serve /healthz and /metrics on 127.0.0.1 at this port (0: a free one) during the keeper's run. */
   healthPort?: string;
+  /** Replay on a fork of this chain (pinned at --fork-block, default its latest block). */
+  forkUrl?: string;
+  forkBlock?: string;
 }
 
 /** The shared data folder, if this checkout sits beside it (or RISKKEEPER_SHARED_DATA says where). */
@@ -68,7 +72,9 @@ export async function runEmbeddedFromCli(options: EmbeddedCliOptions, io: Comman
   const healthPort = options.healthPort !== undefined ? port(options.healthPort, "health-port") : undefined;
   const positions = int(options.positions, "positions", 40);
   const seed = int(options.seed, "seed", 1);
-  const { runEmbedded } = await import("../keeper/embedded.ts");
+  const forkBlock = options.forkBlock !== undefined ? int(options.forkBlock, "fork-block", 0) : undefined;
+  if (forkBlock !== undefined && options.forkUrl === undefined) throw new RiskkeeperError("CLI_USAGE", "--fork-block needs --fork-url", { input: "--fork-block" });
+  const { runEmbedded, replayTimeShift } = await import("../keeper/embedded.ts");
   const history = await loadHistory(options.data);
   const lastT = history.series.t[history.series.t.length - 1];
   const from = parseTimeArg(options.from ?? (history.generated ? String(lastT - 25 * 86_400) : defaults.from), "--from");
@@ -76,8 +82,16 @@ export async function runEmbeddedFromCli(options: EmbeddedCliOptions, io: Comman
   if (!(to > from)) throw new RiskkeeperError("CLI_USAGE", "--to must be after --from", { input: "--to" });
   const policy = loadPolicy(options.policy ?? path.join(POLICIES_DIR, "default-1h.json"));
   const stateDir = path.resolve(options.state ?? path.join(".riskkeeper", "embedded"));
+  // Both runs fork the same block; the period moves past its time (see EmbeddedRunOptions.fork).
+  let fork: { url: string; blockNumber: number; timeShiftSeconds: number } | undefined;
+  if (options.forkUrl !== undefined) {
+    const { forkPoint } = await import("../fork/session.ts");
+    const point = await forkPoint(options.forkUrl, forkBlock);
+    fork = { url: options.forkUrl, blockNumber: point.blockNumber, timeShiftSeconds: replayTimeShift(from, point.timestamp) };
+    io.stdout(`fork: ${maskRpcUrl(options.forkUrl)} chain ${point.chainId} at block ${point.blockNumber} (${new Date(point.timestamp * 1000).toISOString()}); the period runs ${fork.timeShiftSeconds / 86_400} days later on chain, reported at its own dates`);
+  }
   const run = async (keeper: boolean): Promise<EmbeddedRunSummary> => {
-    const clock = new SimulatedClock(from * 1000);
+    const clock = new SimulatedClock((from + (fork?.timeShiftSeconds ?? 0)) * 1000);
     const log = createKeeperLogger({ level: options.quiet ? "warn" : "info", clock, file: path.join(stateDir + (keeper ? "" : "-baseline") + ".log"), terminal: options.quiet ? false : process.stderr });
     try {
       return await runEmbedded({
@@ -92,6 +106,7 @@ export async function runEmbeddedFromCli(options: EmbeddedCliOptions, io: Comman
         clock,
         keeper,
         ...(options.shadow ? { shadow: true } : {}),
+        ...(fork ? { fork } : {}),
         ...(keeper && healthPort !== undefined
           ? { health: { port: healthPort, onListening: (url: string) => io.stdout(`health: ${url}/healthz  metrics: ${url}/metrics`) } }
           : {}),

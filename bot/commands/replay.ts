@@ -6,14 +6,17 @@ import type { EmbeddedRunSummary } from "../keeper/embedded.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper replay --from DATE --to DATE [--data PRICES.csv] [--policy FILE] [--positions N]
-                  [--seed N] [--state DIR] [--report DIR] [--shadow] [--quiet] [--json]
+                  [--seed N] [--state DIR] [--report DIR] [--fork-url URL [--fork-block N]]
+                  [--shadow] [--quiet] [--json]
 
 Runs the keeper over a historical period on the embedded chain with a simulated clock (the same
 pipeline as live: signals, calibration, bounded rule, backtest gate, fork gate, submission), then
 the same period with the parameters left as deployed (the static baseline), and compares them:
 bad debt, liquidations, mean maintenance margin, updates. --report DIR writes replay.json,
 replay.md and the policy's walk-forward backtest up to --to as report.html.
-(--fork-url: replaying on a fork of a live chain is not supported yet.)`;
+--fork-url runs both on a fork of that chain (pinned at --fork-block, default its latest block)
+instead of a fresh one: the contracts are deployed on the fork, and since a chain's clock cannot
+go back, the period is played that many whole days later on chain (reported at its own dates).`;
 
 export function replayTable(k: EmbeddedRunSummary, b: EmbeddedRunSummary): string {
   const row = (name: string, s: EmbeddedRunSummary) =>
@@ -35,13 +38,13 @@ export const command: Command = {
       options: {
         from: { type: "string" }, to: { type: "string" }, data: { type: "string" }, policy: { type: "string" },
         positions: { type: "string" }, seed: { type: "string" }, state: { type: "string" }, report: { type: "string" },
-        "fork-url": { type: "string" }, shadow: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" },
+        "fork-url": { type: "string" }, "fork-block": { type: "string" }, shadow: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" },
       },
     });
     if (!values.from || !values.to) throw new RiskkeeperError("CLI_USAGE", "--from and --to are required", { input: "replay" });
-    if (values["fork-url"]) throw new RiskkeeperError("CLI_USAGE", "replaying on a fork of a live chain is not supported yet; replay runs on the embedded chain", { input: "--fork-url" });
     const { runEmbeddedFromCli, formatRunSummary } = await import("./embedded-run.ts");
-    const { keeper, baseline } = await runEmbeddedFromCli({ ...values, baseline: true, state: values.state ?? path.join(".riskkeeper", "replay") }, io, { from: values.from, to: values.to });
+    const { "fork-url": forkUrl, "fork-block": forkBlock, report: _report, json: _json, ...rest } = values;
+    const { keeper, baseline } = await runEmbeddedFromCli({ ...rest, ...(forkUrl !== undefined ? { forkUrl } : {}), ...(forkBlock !== undefined ? { forkBlock } : {}), baseline: true, state: values.state ?? path.join(".riskkeeper", "replay") }, io, { from: values.from, to: values.to });
     const table = replayTable(keeper, baseline!);
     if (values.report) {
       await mkdir(values.report, { recursive: true });
@@ -61,7 +64,7 @@ export const command: Command = {
       const result = runWalkForward({ ...regularGrid(s.t.subarray(first, last + 1), s.close.subarray(first, last + 1), s.intervalSeconds, history.source), raw: s }, policy);
       await writeFile(path.join(values.report, "report.html"), renderHtmlReport(result, `${policy.name} up to ${values.to}`));
       await writeFile(path.join(values.report, "replay.json"), JSON.stringify({ keeper, baseline }, null, 2));
-      await writeFile(path.join(values.report, "replay.md"), `# Replay ${keeper.from} .. ${keeper.to}\n\n${table}\n\n## Keeper decisions\n\n${keeper.decisions.map((d) => `- ${d.at} ${d.outcome} ${d.changes} ${d.txHash ?? d.reason}`).join("\n")}\n`);
+      await writeFile(path.join(values.report, "replay.md"), `# Replay ${keeper.from} .. ${keeper.to}\n\n${keeper.fork ? `On a fork of ${keeper.fork.url} (chain ${keeper.fork.chainId}) at block ${keeper.fork.blockNumber}, played ${keeper.fork.timeShiftSeconds / 86_400} days later on chain.\n\n` : ""}${table}\n\n## Keeper decisions\n\n${keeper.decisions.map((d) => `- ${d.at} ${d.outcome} ${d.changes} ${d.txHash ?? d.reason}`).join("\n")}\n`);
       io.stderr(`report: ${path.join(values.report, "report.html")}, replay.md, replay.json`);
     }
     io.stdout(values.json ? JSON.stringify({ keeper, baseline }, null, 2) : `\n${formatRunSummary(keeper)}\n\n${formatRunSummary(baseline!)}\n\n${table}`);

@@ -1,5 +1,5 @@
 // Fork validation: sessions, oracle takeover, scenarios, the protocol adapter and the gate.
-export { openForkSession, probeRpc, maskUrl, type ForkSession, type ForkSessionOptions } from "./session.ts";
+export { openForkSession, probeRpc, forkPoint, maskUrl, type ForkSession, type ForkSessionOptions } from "./session.ts";
 export { ReplayFeedDriver, type NetworkClock } from "./oracle.ts";
 export { takeOverFeed, replayStorageLayout, TAKEOVER_OWNER, type FeedTakeover, type FeedTakeoverKind, type StorageSlot } from "./takeover.ts";
 export { startRpcProxy, explicitBlock, type RpcProxy, type RpcProxyOptions, type RpcStats } from "./rpc-proxy.ts";

@@ -185,6 +185,30 @@ async function openFork(network: NetworkModule["network"], forkUrl: string, depl
   }
 }
 
+/**
+ * Where a replay on a fork of `url` starts: the chain id, the block (given, or the latest) and its
+ * timestamp. Errors name the URL masked.
+ */
+export async function forkPoint(url: string, blockNumber?: number, timeoutMs = 5_000): Promise<{ chainId: bigint; blockNumber: number; timestamp: number }> {
+  const chainId = await probeRpc(url, timeoutMs);
+  const number = blockNumber ?? (await latestBlock(url, timeoutMs).catch((error: unknown) => {
+    throw new RiskkeeperError("RPC_FAILED", (error as Error).message, { input: maskUrl(url), cause: error });
+  }));
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: [`0x${number.toString(16)}`, false] }),
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((error: unknown) => {
+    throw new RiskkeeperError("RPC_FAILED", `cannot reach the fork RPC: ${(error as Error).message}`, { input: maskUrl(url), cause: error });
+  });
+  const body = (await response.json().catch(() => undefined)) as { result?: { timestamp?: string } | null } | undefined;
+  if (!body?.result?.timestamp) {
+    throw new RiskkeeperError("RPC_FAILED", `block ${number} not found (HTTP ${response.status}; the chain's head may be lower)`, { input: maskUrl(url) });
+  }
+  return { chainId, blockNumber: number, timestamp: Number(BigInt(body.result.timestamp)) };
+}
+
 async function latestBlock(url: string, timeoutMs = 5_000): Promise<number> {
   const response = await fetch(url, {
     method: "POST",

@@ -30,6 +30,7 @@ import { StateStore } from "./state.ts";
 import { buildHealthReport, collectKeeperMetrics, startHealthServer, type HealthServer } from "./health.ts";
 import { createKeeperMetrics } from "./metrics.ts";
 import { canonicalJson } from "./evidence.ts";
+import { maskRpcUrl } from "../url-mask.ts";
 import type { JsonValue } from "./state.ts";
 
 /** Hardhat's public development mnemonic: the embedded chain's accounts (no secret). */
@@ -58,6 +59,14 @@ export interface EmbeddedRunOptions {
   /** The simulated clock to drive (the logger should read the same one); a new one at `from` by default. */
   clock?: SimulatedClock;
   /**
+   * Run on a fork of this chain (pinned at `blockNumber`) instead of a fresh one. The chain's clock
+   * cannot go back to the period, so the period is shifted forward by `timeShiftSeconds` (whole
+   * days, the fork block's time plus a week of warm-up at least): the rounds, the history and the
+   * clock all move together, and reported times are shifted back. The clock given must start at
+   * `from + timeShiftSeconds`.
+   */
+  fork?: { url: string; blockNumber: number; timeShiftSeconds: number };
+  /**
    * Health and metrics server (as `riskkeeper run` serves them), on 127.0.0.1 unless `host` says
    * otherwise; port 0 picks a free one. Absent: no server.
    */
@@ -82,6 +91,8 @@ export interface EmbeddedRunSummary {
   badDebt: string;
   positionsOpened: number;
   decisions: Array<{ at: string; outcome: string; changes: string; reason: string; txHash?: string }>;
+  /** The forked chain, when the run was on a fork (URL masked). */
+  fork?: { url: string; chainId: string; blockNumber: number; timeShiftSeconds: number };
   /** Every ParamUpdated event of the market on chain during the run (keeper, governance, automation). */
   onChainUpdates: Array<{ block: number; txHash: string; param: number; oldValue: string; newValue: string; evidenceHash: string; source: number }>;
 }
@@ -104,7 +115,17 @@ export function marketConfigFor(rules: ManagedRules, start: { maintenanceMarginB
   return { name: DEFAULT_MARKET.name, initialValues, bounds };
 }
 
-export async function runEmbedded(options: EmbeddedRunOptions): Promise<EmbeddedRunSummary> {
+/** Seconds to move a period starting at `from` so that it starts a week after `chainTime`, in whole days (0: no move needed). */
+export function replayTimeShift(from: number, chainTime: number): number {
+  return Math.max(0, Math.ceil((chainTime + 7 * DAY - from) / DAY) * DAY);
+}
+
+export async function runEmbedded(input: EmbeddedRunOptions): Promise<EmbeddedRunSummary> {
+  // On a fork the whole period runs later by `shift` seconds; a fresh chain starts where it likes.
+  const shift = input.fork?.timeShiftSeconds ?? 0;
+  if (!(Number.isSafeInteger(shift) && shift >= 0 && shift % DAY === 0)) throw new RiskkeeperError("INPUT_INVALID", `expected whole days >= 0, got ${shift} s`, { input: "fork.timeShiftSeconds" });
+  const options: EmbeddedRunOptions = shift === 0 ? input : { ...input, series: { ...input.series, t: input.series.t.map((t) => t + shift) }, from: input.from + shift, to: input.to + shift };
+  const shown = (ms: number) => new Date(ms - shift * 1000);
   const { series, policy, logger } = options;
   if (!(options.to > options.from)) throw new RiskkeeperError("INPUT_INVALID", "the period ends before it starts", { input: "--to" });
   const history = new SeriesHistory(series, { source: options.source, ...(options.report ? { report: options.report } : {}) });
@@ -118,9 +139,18 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
   await rm(options.stateDir, { recursive: true, force: true });
   await mkdir(options.stateDir, { recursive: true });
 
-  // The chain: genesis a week before the period, so deployment and warm-up happen "before" it.
   const { network } = await import("hardhat");
-  const chain = await network.create({ network: "hardhat", override: { initialDate: new Date((options.from - 7 * DAY) * 1000) } });
+  let chain: Awaited<ReturnType<typeof network.create>>;
+  if (options.fork) {
+    try {
+      chain = await network.create({ network: "hardhat", override: { forking: { url: options.fork.url, blockNumber: options.fork.blockNumber } } });
+    } catch (error) {
+      throw new RiskkeeperError("RPC_FAILED", `cannot fork at block ${options.fork.blockNumber}: ${(error as Error).message}`, { input: maskRpcUrl(options.fork.url), cause: error });
+    }
+  } else {
+    // Genesis a week before the period, so deployment and warm-up happen "before" it.
+    chain = await network.create({ network: "hardhat", override: { initialDate: new Date((options.from - 7 * DAY) * 1000) } });
+  }
   const server = await startLoopbackRpcServer(chain.provider);
   const url = server.url;
   const admin = await network.create({ network: "localhost", override: { url } });
@@ -129,6 +159,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
   let store: StateStore | undefined;
   let health: HealthServer | undefined;
   try {
+    const chainId = BigInt(await provider.send("eth_chainId", []));
     const startEstimate = model.estimate({ returns: history.returnsAt(options.from), horizonSteps: policy.horizonSteps, alpha: policy.alpha, lookback: policy.lookbackSteps, stepsPerYear: policy.stepsPerYear });
     const launch = { maintenanceMarginBps: startEstimate.bufferBps, volAnnualPpm: startEstimate.volAnnual * 1e6 };
     logger.info(`launch values calibrated at the start: maintenance ${Math.ceil(launch.maintenanceMarginBps)} bps, vol ${(startEstimate.volAnnual * 100).toFixed(1)}%`);
@@ -203,7 +234,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     const manager = new TxManager({
       provider,
       signer: keeperSigner,
-      chainId: 31337n,
+      chainId,
       journal: store.journalFor<SubmissionRecord>(),
       fees: { maxFeePerGas: 500n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n },
       confirmations: 1,
@@ -241,7 +272,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       run: async (ctx) => {
         const result = await pipeline.run(ctx.submissionsAllowed);
         if (result.outcome !== "no-change") {
-          decisions.push({ at: new Date(clock.now()).toISOString(), outcome: result.outcome, changes: describe(result.changes ?? []), reason: result.reason, ...(result.txHash ? { txHash: result.txHash } : {}) });
+          decisions.push({ at: shown(clock.now()).toISOString(), outcome: result.outcome, changes: describe(result.changes ?? []), reason: result.reason, ...(result.txHash ? { txHash: result.txHash } : {}) });
           await options.onEvent?.({ kind: "run", at: clock.now(), result });
         }
       },
@@ -265,7 +296,7 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
       const { initialMarginBps, maintenanceMarginBps } = await adapter.readMarginParams();
       const now = Math.floor(clock.now() / 1000);
       const last = history.lastKnownIndex(now);
-      await options.onEvent?.({ kind: "day", at: clock.now(), line: `${new Date(now * 1000).toISOString().slice(0, 10)} price ${series.close[last].toFixed(2)} stress ${history.stressAt(now).level} IM ${initialMarginBps} MM ${maintenanceMarginBps} bps, liquidations ${liquidations}, bad debt ${(await adapter.totalBadDebt()) / 10n ** 18n} dUSD` });
+      await options.onEvent?.({ kind: "day", at: clock.now(), line: `${shown(now * 1000).toISOString().slice(0, 10)} price ${series.close[last].toFixed(2)} stress ${history.stressAt(now).level} IM ${initialMarginBps} MM ${maintenanceMarginBps} bps, liquidations ${liquidations}, bad debt ${(await adapter.totalBadDebt()) / 10n ** 18n} dUSD` });
     });
     if (options.health) {
       const startedAt = clock.now();
@@ -296,9 +327,10 @@ export async function runEmbedded(options: EmbeddedRunOptions): Promise<Embedded
     });
     const counters = store.counters()[deployment.market.name];
     return {
-      from: new Date(options.from * 1000).toISOString(),
-      to: new Date(options.to * 1000).toISOString(),
+      from: new Date(input.from * 1000).toISOString(),
+      to: new Date(input.to * 1000).toISOString(),
       source: options.source,
+      ...(options.fork ? { fork: { url: maskRpcUrl(options.fork.url), chainId: chainId.toString(), blockNumber: options.fork.blockNumber, timeShiftSeconds: shift } } : {}),
       keeper: options.keeper !== false,
       hours,
       updatesConfirmed: counters?.confirmed ?? 0,
