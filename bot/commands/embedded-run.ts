@@ -21,18 +21,18 @@ export interface EmbeddedCliOptions {
   from?: string;
   to?: string;
   policy?: string;
-  positions?: string;
-  seed?: string;
+  positions?: number;
+  seed?: number;
   state?: string;
   shadow?: boolean;
   quiet?: boolean;
   /** Also run the same period with parameters left as deployed, and compare. */
   baseline?: boolean;
   /** Serve /healthz and /metrics on 127.0.0.1 at this port (0: a free one) during the keeper's run. */
-  healthPort?: string;
+  healthPort?: number;
   /** Replay on a fork of this chain (pinned at --fork-block, default its latest block). */
   forkUrl?: string;
-  forkBlock?: string;
+  forkBlock?: number;
 }
 
 /** The shared data folder, if this checkout sits beside it (or RISKKEEPER_SHARED_DATA says where). */
@@ -55,24 +55,17 @@ export async function loadHistory(dataOption: string | undefined): Promise<{ ser
   return { series: generatedHourlySeries(), source: "generated (seeded GARCH-t hourly series with a crash; no data file found)", generated: true };
 }
 
-function int(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new RiskkeeperError("CLI_USAGE", `expected a non-negative integer, got '${value}'`, { input: `--${name}` });
-  return Number(value);
-}
-
-function port(value: string, name: string): number {
-  const n = int(value, name, 0);
-  if (n > 65_535) throw new RiskkeeperError("CLI_USAGE", `expected a port in [0, 65535] (0: any free port), got '${value}'`, { input: `--${name}` });
-  return n;
+/** The keys of `values` that are set (exactOptionalPropertyTypes forbids passing undefined ones on). */
+export function pick<T extends object, K extends keyof T>(values: T, keys: readonly K[]): { [P in K]?: Exclude<T[P], undefined> } {
+  const out: Partial<Record<K, unknown>> = {};
+  for (const k of keys) if (values[k] !== undefined) out[k] = values[k];
+  return out as { [P in K]?: Exclude<T[P], undefined> };
 }
 
 export async function runEmbeddedFromCli(options: EmbeddedCliOptions, io: CommandIO, defaults: { from: string; to: string }): Promise<{ keeper: EmbeddedRunSummary; baseline?: EmbeddedRunSummary }> {
-  // Every option is checked before anything starts.
-  const healthPort = options.healthPort !== undefined ? port(options.healthPort, "health-port") : undefined;
-  const positions = int(options.positions, "positions", 40);
-  const seed = int(options.seed, "seed", 1);
-  const forkBlock = options.forkBlock !== undefined ? int(options.forkBlock, "fork-block", 0) : undefined;
+  const { healthPort, forkBlock } = options;
+  const positions = options.positions ?? 40;
+  const seed = options.seed ?? 1;
   if (forkBlock !== undefined && options.forkUrl === undefined) throw new RiskkeeperError("CLI_USAGE", "--fork-block needs --fork-url", { input: "--fork-block" });
   const { runEmbedded, replayTimeShift } = await import("../keeper/embedded.ts");
   const history = await loadHistory(options.data);

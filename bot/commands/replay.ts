@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { RiskkeeperError } from "../errors.ts";
+import { parseCommandArgs } from "./args.ts";
 import type { EmbeddedRunSummary } from "../keeper/embedded.ts";
 import type { Command } from "./types.ts";
 
@@ -33,18 +32,26 @@ export const command: Command = {
   summary: "replay a historical period as if live, keeper against a static baseline, with the backtest report",
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        from: { type: "string" }, to: { type: "string" }, data: { type: "string" }, policy: { type: "string" },
-        positions: { type: "string" }, seed: { type: "string" }, state: { type: "string" }, report: { type: "string" },
-        "fork-url": { type: "string" }, "fork-block": { type: "string" }, shadow: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" },
-      },
+    const args = parseCommandArgs("replay", argv, {
+      from: { type: "string" }, to: { type: "string" }, data: { type: "string" }, policy: { type: "string" },
+      positions: { type: "string" }, seed: { type: "string" }, state: { type: "string" }, report: { type: "string" },
+      "fork-url": { type: "string" }, "fork-block": { type: "string" }, shadow: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" },
     });
-    if (!values.from || !values.to) throw new RiskkeeperError("CLI_USAGE", "--from and --to are required", { input: "replay" });
-    const { runEmbeddedFromCli, formatRunSummary } = await import("./embedded-run.ts");
-    const { "fork-url": forkUrl, "fork-block": forkBlock, report: _report, json: _json, ...rest } = values;
-    const { keeper, baseline } = await runEmbeddedFromCli({ ...rest, ...(forkUrl !== undefined ? { forkUrl } : {}), ...(forkBlock !== undefined ? { forkBlock } : {}), baseline: true, state: values.state ?? path.join(".riskkeeper", "replay") }, io, { from: values.from, to: values.to });
+    const { values } = args;
+    const from = args.required("from", "DATE");
+    const to = args.required("to", "DATE");
+    const forkBlock = args.integer("fork-block", { min: 0 });
+    const { runEmbeddedFromCli, formatRunSummary, pick } = await import("./embedded-run.ts");
+    const { keeper, baseline } = await runEmbeddedFromCli({
+      ...pick(values, ["data", "policy", "shadow", "quiet"] as const),
+      from, to,
+      positions: args.integer("positions", { min: 0, default: 40 }),
+      seed: args.integer("seed", { min: 0, default: 1 }),
+      ...(values["fork-url"] !== undefined ? { forkUrl: values["fork-url"] } : {}),
+      ...(forkBlock !== undefined ? { forkBlock } : {}),
+      baseline: true,
+      state: values.state ?? path.join(".riskkeeper", "replay"),
+    }, io, { from, to });
     const table = replayTable(keeper, baseline!);
     if (values.report) {
       await mkdir(values.report, { recursive: true });
@@ -55,10 +62,10 @@ export const command: Command = {
       const { parseTimeArg } = await import("../data/time.ts");
       const history = await loadHistory(values.data);
       const policy = loadPolicy(values.policy ?? path.join(POLICIES_DIR, "default-1h.json"));
-      const to = parseTimeArg(values.to, "--to");
+      const toSeconds = parseTimeArg(to, "--to");
       const s = history.series;
       let last = s.t.length - 1;
-      while (last > 0 && s.t[last] > to) last--;
+      while (last > 0 && s.t[last] > toSeconds) last--;
       let first = 0;
       while (first < last && s.t[first] < s.t[last] - 3 * 365 * 86_400) first++;
       const result = runWalkForward({ ...regularGrid(s.t.subarray(first, last + 1), s.close.subarray(first, last + 1), s.intervalSeconds, history.source), raw: s }, policy);

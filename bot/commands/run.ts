@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.ts";
 import { RiskkeeperError } from "../errors.ts";
 import type { Command } from "./types.ts";
 import type { JsonValue } from "../keeper/state.ts";
@@ -26,14 +26,14 @@ export const command: Command = {
   summary: "run the keeper against a live chain (or --shadow: everything but the submission)",
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseArgs({ args: argv, options: { config: { type: "string" }, keystore: { type: "string" }, shadow: { type: "boolean" }, once: { type: "boolean" } } });
-    if (!values.config) throw new RiskkeeperError("CLI_USAGE", "--config FILE is required", { input: "run" });
+    const args = parseCommandArgs("run", argv, { config: { type: "string" }, keystore: { type: "string" }, shadow: { type: "boolean" }, once: { type: "boolean" } });
+    const values = { ...args.values, config: args.required("config", "FILE") };
     const { loadKeeperConfig } = await import("../keeper/config.ts");
     const config = await loadKeeperConfig(values.config, { knownPolicies: knownPolicies() });
     if (config.deployment.kind === "embedded" || !config.rpcUrl) {
       throw new RiskkeeperError("CONFIG_INVALID", "run needs a chain: set rpcUrl and a deployment file (for the embedded default use `riskkeeper start`)", { input: `${values.config}: rpcUrl` });
     }
-    if (!values.shadow && !values.keystore) throw new RiskkeeperError("CLI_USAGE", "--keystore FILE is required to submit (or use --shadow)", { input: "--keystore" });
+    if (!values.shadow && !values.keystore) throw args.usage("--keystore FILE is required to submit (or use --shadow)", "--keystore");
     if (config.deployment.kind !== "file" || !config.deployment.file) {
       throw new RiskkeeperError("CONFIG_INVALID", "run reads the contracts from a deployment file (deploy/deploy.ts --out)", { input: `${values.config}: deployment` });
     }

@@ -1,4 +1,5 @@
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.ts";
+import { pick } from "./embedded-run.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper start [--data PRICES.csv] [--from DATE] [--to DATE] [--policy FILE] [--positions N]
@@ -17,17 +18,21 @@ export const command: Command = {
   summary: "run the keeper on the embedded chain over recorded history, as if live, printing what it decides and why",
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        data: { type: "string" }, from: { type: "string" }, to: { type: "string" }, policy: { type: "string" },
-        positions: { type: "string" }, seed: { type: "string" }, state: { type: "string" }, "health-port": { type: "string" },
-        shadow: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" },
-      },
+    const args = parseCommandArgs("start", argv, {
+      data: { type: "string" }, from: { type: "string" }, to: { type: "string" }, policy: { type: "string" },
+      positions: { type: "string" }, seed: { type: "string" }, state: { type: "string" }, "health-port": { type: "string" },
+      shadow: { type: "boolean" }, quiet: { type: "boolean" }, json: { type: "boolean" },
     });
+    const { values } = args;
+    // Every option is checked before anything starts.
+    const options = {
+      ...pick(values, ["data", "from", "to", "policy", "state", "shadow", "quiet"] as const),
+      positions: args.integer("positions", { min: 0, default: 40 }),
+      seed: args.integer("seed", { min: 0, default: 1 }),
+      healthPort: args.integer("health-port", { min: 0, max: 65_535, default: 0 }),
+    };
     const { runEmbeddedFromCli, formatRunSummary } = await import("./embedded-run.ts");
-    const { "health-port": healthPort, ...rest } = values;
-    const { keeper } = await runEmbeddedFromCli({ ...rest, healthPort: healthPort ?? "0" }, io, { from: "2022-05-05T00:00:00Z", to: "2022-05-20T00:00:00Z" });
+    const { keeper } = await runEmbeddedFromCli(options, io, { from: "2022-05-05T00:00:00Z", to: "2022-05-20T00:00:00Z" });
     io.stdout(values.json ? JSON.stringify(keeper, null, 2) : `\n${formatRunSummary(keeper)}`);
     return 0;
   },
