@@ -29,13 +29,21 @@ export interface FeedHistoryOptions {
   maxRounds?: number;
   /** Rounds per history() call. Default 500. */
   chunkRounds?: number;
+  /**
+   * A round that moves the answer by more than this (absolute log return) and that the next round
+   * undoes by at least `spikeRevert` of the move is a bad report, not a price: left out of the
+   * bars (and noted). Default 0.25 (about -22% / +28%); the normaliser flags 0.10 in files, but
+   * an oracle round in a fast market can move 10% and come back.
+   */
+  spikeThreshold?: number;
+  spikeRevert?: number;
   /** Older closes from a file; the feed's rounds extend it from its last bar. */
   backfill?: { series: PriceSeries; source: string; report?: JsonValue };
   stressConfig?: StressConfigInput;
 }
 
 export class FeedHistory implements MarketHistoryView, KnownSeries {
-  readonly #o: Required<Pick<FeedHistoryOptions, "maxRounds" | "chunkRounds">> & FeedHistoryOptions;
+  readonly #o: Required<Pick<FeedHistoryOptions, "maxRounds" | "chunkRounds" | "spikeThreshold" | "spikeRevert">> & FeedHistoryOptions;
   /** Rounds read so far, oldest first; trimmed to the lookback. */
   #rounds: OracleRound[] = [];
   #view: SeriesHistory | undefined;
@@ -47,7 +55,7 @@ export class FeedHistory implements MarketHistoryView, KnownSeries {
     if (options.backfill && options.backfill.series.intervalSeconds !== options.intervalSeconds) {
       throw new RiskkeeperError("CONFIG_INVALID", `backfill has ${options.backfill.series.intervalSeconds} s bars, the policy calibrates on ${options.intervalSeconds} s bars`, { input: options.backfill.source });
     }
-    this.#o = { maxRounds: 5_000, chunkRounds: 500, ...options };
+    this.#o = { maxRounds: 5_000, chunkRounds: 500, spikeThreshold: 0.25, spikeRevert: 0.8, ...options };
   }
 
   /** Bars in use (backfill and feed). Throws DATA_EMPTY before a refresh has built two. */
@@ -132,15 +140,34 @@ export class FeedHistory implements MarketHistoryView, KnownSeries {
     if (this.#notes.length > 10) this.#notes.shift();
   }
 
+  /** The rounds without reverted spikes (a round judged only once the next one is known). */
+  #cleanRounds(): OracleRound[] {
+    const r = this.#rounds;
+    const out: OracleRound[] = [];
+    for (let i = 0; i < r.length; i++) {
+      if (i > 0 && i < r.length - 1) {
+        const move = Math.log(r[i].answer / r[i - 1].answer);
+        const next = Math.log(r[i + 1].answer / r[i].answer);
+        if (Math.abs(move) > this.#o.spikeThreshold && move * next < 0 && -next / move >= this.#o.spikeRevert) {
+          this.#note(`round ${r[i].roundId} (${iso(r[i].updatedAt)}) left out: answer ${r[i].answer} moved ${(100 * (Math.exp(move) - 1)).toFixed(1)}% and the next round undid it`);
+          continue;
+        }
+      }
+      out.push(r[i]);
+    }
+    return out;
+  }
+
   #rebuild(nowSeconds: number): void {
     const step = this.#o.intervalSeconds;
+    const rounds = this.#cleanRounds();
     const backfill = this.#o.backfill?.series;
     const backfillEnd = this.#backfillEnd();
     let series: PriceSeries;
     // The feed joins the file when its first round falls in the first interval after the file ends.
     if (backfill && backfillEnd !== undefined && this.#rounds.length > 0 && this.#rounds[0].updatedAt < backfillEnd + step) {
       // The feed picks up at the first interval the file does not hold.
-      const feedBars = roundsToBars(this.#rounds, { intervalSeconds: step, untilSeconds: nowSeconds, fromSeconds: backfillEnd });
+      const feedBars = roundsToBars(rounds, { intervalSeconds: step, untilSeconds: nowSeconds, fromSeconds: backfillEnd });
       // A "point" file stamps a price with the time it was seen: a feed bar's close is seen at its end.
       if (backfill.barTime === "point") feedBars.t = feedBars.t.map((t) => t + step);
       series = concat(backfill, feedBars);
@@ -149,7 +176,7 @@ export class FeedHistory implements MarketHistoryView, KnownSeries {
       if (backfill && this.#rounds.length > 0 && backfillEnd !== undefined && backfillEnd > windowStart) {
         this.#note(`backfill ends ${iso(backfillEnd!)}, the feed's rounds start ${iso(this.#rounds[0].updatedAt)}: the gap between is not bridged, the backfill is not used`);
       }
-      series = roundsToBars(this.#rounds, { intervalSeconds: step, untilSeconds: nowSeconds });
+      series = roundsToBars(rounds, { intervalSeconds: step, untilSeconds: nowSeconds });
       if (series.t.length < 2 && backfill) series = backfill;
     }
     this.#series = series;

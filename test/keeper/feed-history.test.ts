@@ -93,6 +93,36 @@ describe("keeper/feed-history: calibration history read from the feed", function
     expect(s.t.at(-1)!, "a point stamp is when the close was seen: never after now").to.be.at.most(end);
   });
 
+  it("leaves out a 99% one-round drop once the next round undoes it, and notes it; until then it is the latest price", async () => {
+    const [owner] = await connection.ethers.getSigners();
+    const spiky = (await connection.ethers.deployContract("ReplayAggregator", [8, "ETH / USD", owner.address])) as unknown as Contract;
+    const t0 = Math.floor(end / H) * H - 48 * H;
+    const price = (i: number) => 2_000n * 10n ** 8n + BigInt(i) * 10n ** 8n;
+    // One round 10 minutes into each hour; the spike 40 minutes into hour 40, the revert in hour 41.
+    const rounds = Array.from({ length: 48 }, (_, i) => ({ answer: price(i), t: t0 + i * H + 600 }));
+    const spike = { answer: price(40) / 100n, t: t0 + 40 * H + 2_400 };
+    const withSpike = [...rounds.slice(0, 41), spike, ...rounds.slice(41)];
+    const publish = async (upTo: number) => {
+      const ids = withSpike.map((_, i) => BigInt(i + 1));
+      const times = withSpike.map((r) => BigInt(r.t));
+      await (await spiky.getFunction("loadRounds")(ids.slice(0, upTo), withSpike.slice(0, upTo).map((r) => r.answer), times.slice(0, upTo), times.slice(0, upTo))).wait();
+      await (await spiky.getFunction("publishThrough")(upTo)).wait();
+    };
+    await publish(42); // through the spike
+    const history = new FeedHistory({ feed: new ChainlinkReader(rpc, await spiky.getAddress()), intervalSeconds: H, lookbackSeconds: 30 * 24 * H });
+    await history.refresh(t0 + 41 * H + 60);
+    expect(history.series.close.at(-1), "not yet undone: the spike stands as the latest price").to.equal(Number(spike.answer) / 1e8);
+
+    await (await spiky.getFunction("loadRounds")(withSpike.slice(42).map((_, j) => BigInt(43 + j)), withSpike.slice(42).map((r) => r.answer), withSpike.slice(42).map((r) => BigInt(r.t)), withSpike.slice(42).map((r) => BigInt(r.t)))).wait();
+    await (await spiky.getFunction("publishThrough")(withSpike.length)).wait();
+    const now = t0 + 48 * H + 60;
+    await history.refresh(now);
+    const clean = roundsToBars(rounds.map((r, i) => ({ roundId: BigInt(i + 1), answer: Number(r.answer) / 1e8, updatedAt: r.t })), { intervalSeconds: H, untilSeconds: now });
+    expect(Array.from(history.series.close)).to.deep.equal(Array.from(clean.close));
+    const notes = (history.reportAt(now) as { feed: { notes: string[] } }).feed.notes;
+    expect(notes.some((n) => /^round 42 .* left out: answer 20\.4 moved -99\.0% and the next round undid it$/.test(n)), notes.join("; ")).to.equal(true);
+  });
+
   it("refuses to calibrate on a feed whose latest answer is zero, and on a feed with no round", async () => {
     const [owner] = await connection.ethers.getSigners();
     const broken = (await connection.ethers.deployContract("ReplayAggregator", [8, "ETH / USD", owner.address])) as unknown as Contract;
