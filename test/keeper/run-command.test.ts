@@ -17,83 +17,37 @@ import { deployRiskkeeper, writeDeployment } from "../../deploy/deploy.ts";
 import { main } from "../../bot/cli.ts";
 import { sharedDataPath } from "../support/shared-data.ts";
 import { generatedHourlySeries } from "../../bot/data/generated.ts";
+import { captureStdout, KEYSTORE_PASSWORD as PASSWORD, startLiveKeeper } from "../support/live-keeper.ts";
 
-const PASSWORD = "correct horse battery staple";
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((c: string) => { chunks.push(String(c)); return true; }) as typeof process.stdout.write;
-  try {
-    return { code: await fn(), out: chunks.join("") };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
   this.timeout(180_000);
 
   it("--once with history from the feed behind a backfill file: reads the rounds on chain, joins them to the file, lands the update", async function () {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "rk-run-feed-"));
-    const chain = await network.create();
-    const server = await startLoopbackRpcServer(chain.provider);
-    const admin = await network.create({ network: "localhost", override: { url: server.url } });
-    let miner: ReturnType<typeof setInterval> | undefined;
+    // 400 days of a generated hourly path ending now: the file holds all but the last 30 days,
+    // the feed's rounds (each a minute before its hour) the last 30.
+    const hours = 400 * 24;
+    const feedHours = 30 * 24;
+    const now = Math.floor(Date.now() / 1000);
+    const series = generatedHourlySeries({ hours, seed: 1, crashFraction: 0, startTime: Math.floor(now / 3_600) * 3_600 - (hours - 1) * 3_600 });
+    const keeper = await startLiveKeeper({
+      backfill: Array.from({ length: hours - feedHours }, (_, i) => ({ t: series.t[i], price: series.close[i] })),
+      rounds: Array.from({ length: feedHours }, (_, j) => ({ answer: series.close[hours - feedHours + j], updatedAt: series.t[hours - feedHours + j] - 60 })),
+    });
     try {
-      const policyFile = path.resolve("policies/default-1h.json");
-      const policy = validatePolicy(JSON.parse(await readFile(policyFile, "utf8")), policyFile);
-      const deployment = await deployRiskkeeper(admin.ethers, { market: marketConfigFor(managedRulesFromPolicy(policy), { maintenanceMarginBps: 100, volAnnualPpm: 800_000 }) });
-      await admin.networkHelpers.time.increase(2 * 86_400);
-      // 400 days of a generated hourly path ending now: the file holds all but the last 30 days,
-      // the feed's rounds (each a minute before its hour) the last 30.
-      // The keeper runs on the wall clock (the chain was moved 2 days ahead for the launch delay).
-      const now = Math.floor(Date.now() / 1000);
-      const hours = 400 * 24;
-      const feedHours = 30 * 24;
-      const series = generatedHourlySeries({ hours, seed: 1, crashFraction: 0, startTime: Math.floor(now / 3_600) * 3_600 - (hours - 1) * 3_600 });
-      const fileHours = hours - feedHours;
-      const csv = ["timestamp,price", ...Array.from({ length: fileHours }, (_, i) => `${new Date(series.t[i] * 1000).toISOString()},${series.close[i]}`)].join("\n");
-      await writeFile(path.join(dir, "backfill.csv"), csv);
-      const feed = await admin.ethers.getContractAt("ReplayAggregator", deployment.contracts.feed);
-      for (let k = fileHours; k < hours; k += 100) {
-        const idx = Array.from({ length: Math.min(100, hours - k) }, (_, j) => k + j);
-        const times = idx.map((i) => BigInt(series.t[i] - 60));
-        await (await feed.getFunction("loadRounds")(idx.map((i) => BigInt(i + 1)), idx.map((i) => BigInt(Math.round(series.close[i] * 1e8))), times, times)).wait();
-      }
-      await (await feed.getFunction("publishThrough")(feedHours)).wait();
-      await writeDeployment(path.join(dir, "deployment.json"), deployment);
-      const keeper = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1");
-      await writeFile(path.join(dir, "keeper.json"), await encryptKeystoreJson({ address: keeper.address, privateKey: keeper.privateKey }, PASSWORD, { scrypt: { N: 1 << 10 } }));
-      await writeFile(path.join(dir, "config.json"), JSON.stringify({
-        rpcUrl: server.url,
-        deployment: "deployment.json",
-        rpcRequestsPerSecond: 2_000,
-        markets: [{ name: "ETH-USD", feed: deployment.contracts.feed, data: "backfill.csv", history: "feed", policy: "default-1h" }],
-        health: { port: 0 },
-        state: { file: "state/state.json" },
-        log: { level: "warn" },
-      }));
-      process.env.RISKKEEPER_KEYSTORE_PASSWORD = PASSWORD;
-      miner = setInterval(() => { void chain.provider.request({ method: "evm_mine", params: [] }).catch(() => {}); }, 250);
-      const { code, out } = await capture(() => main(["run", "--config", path.join(dir, "config.json"), "--once", "--keystore", path.join(dir, "keeper.json")]));
+      const { code, out, state } = await keeper.runOnce();
       expect(code, out).to.equal(0);
-      const state = await readStateSnapshot(path.join(dir, "state", "state.json"));
       const [record] = Object.values(state.data.updates);
       expect(record.state, out).to.equal("confirmed");
       const observed = record.evidence.observed as { data: { source: string; rowsKnown: number; feed: { address: string; roundsRead: number; notes: string[] } } };
-      expect(observed.data.source).to.equal(`${path.join(dir, "backfill.csv")} + feed ${deployment.contracts.feed}`);
+      expect(observed.data.source).to.equal(`${path.join(keeper.dir, "backfill.csv")} + feed ${keeper.deployment.contracts.feed}`);
       expect(observed.data.feed.roundsRead).to.equal(feedHours);
       expect(observed.data.feed.notes).to.deep.equal([]);
       // Every hour of the file and the feed whose close is known by now.
       expect(observed.data.rowsKnown).to.be.within(hours - 1, hours);
       expect(out).to.match(/ETH-USD confirmed: maintenanceMarginBps=/);
     } finally {
-      clearInterval(miner);
-      delete process.env.RISKKEEPER_KEYSTORE_PASSWORD;
-      await admin.close();
-      await server.close();
-      await chain.close();
+      await keeper.close();
     }
   });
 
@@ -126,7 +80,7 @@ describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
         // A live chain makes blocks on its own: the keeper waits for 2 confirmations.
         miner = setInterval(() => { void chain.provider.request({ method: "evm_mine", params: [] }).catch(() => {}); }, 250);
         const args = ["run", "--config", path.join(dir, "config.json"), "--once", ...(shadow ? ["--shadow"] : ["--keystore", path.join(dir, "keeper.json")])];
-        const { code, out } = await capture(() => main(args));
+        const { code, out } = await captureStdout(() => main(args));
         expect(code, out).to.equal(0);
         const state = await readStateSnapshot(path.join(dir, "state", "state.json"));
         const records = Object.values(state.data.updates);
