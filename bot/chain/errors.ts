@@ -1,6 +1,7 @@
 // Errors of the chain layer. Each is a RiskkeeperError (so the CLI edge prints it with its code)
 // and carries a `reason` a program can check without parsing text:
 //   isChainError(e, "FEE_ABOVE_CEILING")
+import { isError } from "ethers";
 import { RiskkeeperError, type RiskkeeperErrorCode } from "../errors.ts";
 
 export type ChainErrorReason =
@@ -60,4 +61,21 @@ export class ChainError extends RiskkeeperError {
 
 export function isChainError(error: unknown, reason?: ChainErrorReason): error is ChainError {
   return error instanceof ChainError && (reason === undefined || error.reason === reason);
+}
+
+// Node's socket errors: ethers' Node HTTP client passes them through without an ethers code.
+const SOCKET_ERRORS = new Set(["ECONNRESET", "ECONNREFUSED", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+
+/**
+ * True when a provider call failed between the keeper and the node (no answer, an HTTP error
+ * status, a lost connection, a body that is not a JSON-RPC answer), false when the node answered
+ * (a revert, a refusal). After a transport failure nothing is known about the call, so it is
+ * never a verdict on it: the same call may succeed when it is tried again.
+ */
+export function isTransportFailure(error: unknown): boolean {
+  if (error instanceof ChainError) return error.reason === "RPC_FAILED";
+  if (isError(error, "SERVER_ERROR") || isError(error, "NETWORK_ERROR") || isError(error, "TIMEOUT") || isError(error, "CANCELLED") || isError(error, "BAD_DATA")) return true;
+  if (isError(error, "UNSUPPORTED_OPERATION")) return error.operation === "bodyJson";
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && SOCKET_ERRORS.has(code);
 }

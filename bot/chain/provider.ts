@@ -22,7 +22,20 @@ export interface ConnectRpcOptions {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-/** A JsonRpcProvider whose request timeout is RPC_FAILED naming the (masked) URL and the method. */
+/** One line for a transport failure: ethers' short message, or the HTTP answer ethers gave up on. */
+function transportText(error: unknown): string {
+  const e = error as { shortMessage?: string; message?: string; response?: { statusMessage?: string } };
+  // After its own retries (a 429), ethers reports a made-up status 599 whose message holds the real one.
+  const escalated = /^CLIENT ESCALATED SERVER ERROR \((.+)\)$/.exec(e.response?.statusMessage ?? "");
+  if (escalated) return `HTTP ${escalated[1]}`;
+  return e.shortMessage ?? String(e.message ?? error).split("\n")[0]!.slice(0, 300);
+}
+
+/**
+ * A JsonRpcProvider whose transport failures are RPC_FAILED naming the (masked) URL and the method.
+ * Everything `_send` throws is a transport failure: the node's own JSON-RPC errors (reverts,
+ * refusals) come back as answers and are decoded by ethers after it.
+ */
 class TimedJsonRpcProvider extends JsonRpcProvider {
   readonly #where: string;
   readonly #timeoutMs: number;
@@ -39,11 +52,12 @@ class TimedJsonRpcProvider extends JsonRpcProvider {
     try {
       return await super._send(payload);
     } catch (error) {
-      if (!isError(error, "TIMEOUT")) throw error;
       const methods = (Array.isArray(payload) ? payload : [payload]).map((p) => p.method).join(", ");
-      throw new ChainError("RPC_FAILED", `${methods}: request timed out after ${this.#timeoutMs} ms`, {
+      const timedOut = isError(error, "TIMEOUT");
+      // ethers' own message is not quoted: it carries the request URL, API key included.
+      throw new ChainError("RPC_FAILED", `${methods}: ${timedOut ? `request timed out after ${this.#timeoutMs} ms` : transportText(error)}`, {
         input: this.#where,
-        details: { methods, timeoutMs: this.#timeoutMs },
+        details: { methods, ...(timedOut ? { timeoutMs: this.#timeoutMs } : {}) },
         cause: error,
       });
     }

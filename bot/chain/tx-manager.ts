@@ -2,7 +2,8 @@
 //
 // Guarantees (docs/chain.md):
 //   - simulate before send: eth_call and estimateGas from the signer; a revert is decoded into the
-//     contract's custom error and nothing is signed;
+//     contract's custom error and nothing is signed; a node that could not be asked (transport
+//     failure) is RPC_FAILED, never taken for a revert, and nothing is signed either;
 //   - fee ceiling: maxFeePerGas never exceeds `fees.maxFeePerGas`; while the next block's base fee
 //     is above the ceiling the manager waits (injected clock) up to `maxFeeWaitMs`, then refuses;
 //   - idempotency: before broadcasting, the nonce, the hash and the signed transaction are written
@@ -15,7 +16,7 @@
 //     end; a receipt that disappears (reorg) is recorded, the transaction re-checked and followed
 //     again, never forgotten.
 import { keccak256, type Interface, type Provider, type TransactionReceipt, type TransactionRequest } from "ethers";
-import { ChainError } from "./errors.ts";
+import { ChainError, isTransportFailure } from "./errors.ts";
 import type { SubmissionAttempt, SubmissionIntent, SubmissionJournal, SubmissionRecord } from "./journal.ts";
 import { decodeRevertData, formatRevert, revertDataOf, type DecodedRevert } from "./revert.ts";
 import { systemClock, type Clock } from "../sleep-clock.ts";
@@ -206,7 +207,11 @@ export class TxManager {
     return data ? decodeRevertData(data, this.#o.errorInterfaces) : undefined;
   }
 
-  /** eth_call + estimateGas from the signer; returns the gas limit with headroom or throws SIMULATION_REVERTED. */
+  /**
+   * eth_call + estimateGas from the signer; returns the gas limit with headroom. Throws
+   * SIMULATION_REVERTED when the node judged the call (a revert), RPC_FAILED when it could not be
+   * asked (transport failure: nothing is known, and a retry simulates again).
+   */
   async simulate(req: TxRequest): Promise<bigint> {
     const tx = { from: this.address, to: req.to, data: req.data, value: req.value ?? 0n };
     let gas: bigint;
@@ -214,12 +219,20 @@ export class TxManager {
       await this.#o.provider.call(tx);
       gas = await this.#o.provider.estimateGas(tx);
     } catch (error) {
-      // Already coded by the provider (its request timeout): a node that did not answer, not a revert.
+      // Already coded by the provider (connectRpc's transport failures): passed on as they are.
       if (error instanceof ChainError) throw error;
+      const label = req.label ?? req.updateId;
+      if (isTransportFailure(error)) {
+        throw new ChainError("RPC_FAILED", `simulation of ${label} could not reach the node: ${said(error)}; nothing sent, a retry simulates again`, {
+          input: label,
+          details: { from: this.address, to: req.to },
+          cause: error,
+        });
+      }
       const decoded = this.decodeRevert(error);
       const what = decoded ? formatRevert(decoded) : said(error);
-      throw new ChainError("SIMULATION_REVERTED", `simulation of ${req.label ?? req.updateId} reverts: ${what}; nothing sent`, {
-        input: req.label ?? req.updateId,
+      throw new ChainError("SIMULATION_REVERTED", `simulation of ${label} reverts: ${what}; nothing sent`, {
+        input: label,
         details: { revert: decoded, from: this.address, to: req.to },
         cause: error,
       });
@@ -352,9 +365,9 @@ export class TxManager {
     } catch (error) {
       const text = `${(error as Error).message ?? error}`;
       if (/already known|known transaction|already imported|already in (the )?mempool/i.test(text)) return undefined;
-      const code = (error as { code?: string }).code;
-      const transport = code === "TIMEOUT" || code === "NETWORK_ERROR" || code === "SERVER_ERROR" || /ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|timeout/i.test(text);
-      return { error: text.split("\n")[0]!.slice(0, 300), transport };
+      const transport = isTransportFailure(error) || /ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|timeout/i.test(text);
+      // A transport failure is told in ethers' short message: its full one carries the RPC URL.
+      return { error: transport ? said(error) : text.split("\n")[0]!.slice(0, 300), transport };
     }
   }
 

@@ -1,6 +1,7 @@
 // connectRpc against a node on 127.0.0.1 that answers the eth_chainId probe and then never answers
-// anything else (or nothing at all): the request timeout bounds the wait, and its error is coded
-// and names the URL without its key.
+// anything else (or nothing at all), or fails on the transport: the request timeout bounds the
+// wait, and every transport failure is RPC_FAILED naming
+// the method and the URL without its key.
 import { expect } from "chai";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,11 +17,14 @@ interface Node {
   url: string;
   /** False: even eth_chainId gets no answer. */
   answerProbe: boolean;
+  /** What every request but the probe gets. */
+  behaviour: "silent" | "http503" | "drop" | "malformed" | "answer";
+  /** Requests never answered whose connection is still open. */
   held: Set<ServerResponse>;
 }
 
 async function startSilentNode(): Promise<Node> {
-  const node: Node = { server: undefined as unknown as Server, url: "", answerProbe: true, held: new Set() };
+  const node: Node = { server: undefined as unknown as Server, url: "", answerProbe: true, behaviour: "silent", held: new Set() };
   node.server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -30,7 +34,14 @@ async function startSilentNode(): Promise<Node> {
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x7a69" }));
         return;
       }
-      node.held.add(res); // never answered
+      if (node.behaviour === "http503") res.writeHead(503, { "content-type": "text/plain" }).end("upstream unavailable\n");
+      else if (node.behaviour === "drop") req.socket.destroy();
+      else if (node.behaviour === "malformed") res.writeHead(200, { "content-type": "application/json" }).end('{"jsonrpc":"2.0","id":1,"result":"0x');
+      else if (node.behaviour === "answer") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x10" }));
+      else {
+        node.held.add(res); // never answered
+        res.on("close", () => node.held.delete(res));
+      }
     });
   });
   await new Promise<void>((resolve) => node.server.listen(0, "127.0.0.1", resolve));
@@ -46,6 +57,7 @@ describe("chain: connectRpc", () => {
     provider?.destroy();
     provider = undefined;
     node.answerProbe = true;
+    node.behaviour = "silent";
     for (const res of node.held) res.socket?.destroy();
     node.held.clear();
   });
@@ -64,6 +76,26 @@ describe("chain: connectRpc", () => {
     expect((error as Error).message).to.match(/^http:\/\/127\.0\.0\.1:\d+\/v2\/\*\*\*: eth_blockNumber: request timed out after 300 ms$/);
     expect((error as Error).message).to.not.include(KEY);
     expect(waited).to.be.within(250, 5_000);
+  });
+
+  for (const { behaviour, text } of [
+    { behaviour: "http503", text: "server response 503 Service Unavailable" },
+    { behaviour: "drop", text: "socket hang up" },
+    { behaviour: "malformed", text: "response body is not valid JSON" },
+  ] as const) {
+    it(`a transport failure (${behaviour}) is RPC_FAILED naming the method and the masked URL, not an ethers error`, async () => {
+      ({ provider } = await connectRpc(node.url, { requestTimeoutMs: 2_000 }));
+      node.behaviour = behaviour;
+      const error = await provider.getBlockNumber().catch((e: unknown) => e);
+      expect(isChainError(error, "RPC_FAILED"), String(error)).to.equal(true);
+      expect((error as Error).message).to.equal(`${node.url.replace(KEY, "***")}: eth_blockNumber: ${text}`);
+    });
+  }
+
+  it("a node that answers is read as before", async () => {
+    ({ provider } = await connectRpc(node.url, { requestTimeoutMs: 2_000 }));
+    node.behaviour = "answer";
+    expect(await provider.getBlockNumber()).to.equal(16);
   });
 
   it("the default request timeout is 30 s, not ethers' 300 s; the provider options stay", async () => {

@@ -134,21 +134,25 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
     });
   }
 
-  const TX_FAULTS: { name: string; fault: () => ChaosFault; whenConnected: boolean }[] = [
+  // `atSimulation`: the simulation's eth_call fails on the transport. That is no revert: the
+  // submission is RPC_FAILED naming the node and the method (transient, so the keeper retries the
+  // update instead of rejecting it), and nothing is signed.
+  const TX_FAULTS: { name: string; fault: () => ChaosFault; whenConnected: boolean; atSimulation?: string }[] = [
     { name: "wrong chain id", fault: () => ({ kind: "wrong-chain", chainId: 137n }), whenConnected: false },
     // The provider's network is static: only the manager's own eth_chainId before signing sees it.
     { name: "chain switched after connect", fault: () => ({ kind: "wrong-chain", chainId: 137n }), whenConnected: true },
-    { name: "dropped connection", fault: () => ({ kind: "drop" }), whenConnected: true },
-    { name: "HTTP 503", fault: () => ({ kind: "http5xx", status: 503 }), whenConnected: true },
-    { name: "HTTP 429 Retry-After", fault: () => ({ kind: "http429" }), whenConnected: true },
-    { name: "malformed JSON", fault: () => ({ kind: "malformed" }), whenConnected: true },
+    { name: "dropped connection", fault: () => ({ kind: "drop" }), whenConnected: true, atSimulation: "socket hang up" },
+    { name: "HTTP 503", fault: () => ({ kind: "http5xx", status: 503 }), whenConnected: true, atSimulation: "server response 503 Service Unavailable" },
+    // ethers retries a 429 itself (12 attempts) before giving up.
+    { name: "HTTP 429 Retry-After", fault: () => ({ kind: "http429" }), whenConnected: true, atSimulation: "HTTP 429 Too Many Requests; exceeded maximum retry limit" },
+    { name: "malformed JSON", fault: () => ({ kind: "malformed" }), whenConnected: true, atSimulation: "response body is not valid JSON" },
     { name: "timeout (no answer)", fault: () => ({ kind: "hang" }), whenConnected: true },
     { name: "send refused (503 on sendRaw)", fault: () => ({ kind: "fail-method", method: "eth_sendRawTransaction" }), whenConnected: true },
     { name: "sent, answer lost", fault: () => ({ kind: "lose-answer", method: "eth_sendRawTransaction" }), whenConnected: true },
     { name: "receipt reads dropped", fault: () => ({ kind: "fail-method", method: "eth_getTransactionReceipt" }), whenConnected: true },
   ];
 
-  for (const [i, { name, fault, whenConnected }] of TX_FAULTS.entries()) {
+  for (const [i, { name, fault, whenConnected, atSimulation }] of TX_FAULTS.entries()) {
     it(`submission, ${name}: nothing lands during the fault; the same update id lands exactly once after`, async () => {
       const wallet = new Wallet(KEEPER_KEY);
       const direct = node.connection.ethers.provider;
@@ -212,6 +216,13 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       if (name === "receipt reads dropped") {
         expect(isChainError(refusal, "RPC_FAILED"), outcome).to.equal(true);
         expect((refusal as Error).message).to.include("reading the receipt failed").and.include("a retry with the same update id resumes it");
+      }
+      if (atSimulation !== undefined) {
+        expect(isChainError(refusal, "RPC_FAILED"), outcome).to.equal(true);
+        expect((refusal as Error).message).to.match(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/: eth_call: ${atSimulation.replace(/[()]/g, "\\$&")}$`));
+        expect(journaled, "nothing signed").to.equal(undefined);
+        expect(landedDuring).to.equal(0);
+        expect(again.resumed, "the retry starts afresh").to.equal(false);
       }
       if (fault().kind === "hang") {
         expect(settledOnItsOwn, "the request timeout did not end the wait").to.equal(true);
