@@ -517,13 +517,17 @@ export class TxManager {
     try {
       return await read();
     } catch (error) {
-      const label = record.label ?? record.updateId;
-      throw new ChainError("RPC_FAILED", `${what} failed while following ${label}: ${said(error)}; the transaction is in the journal (${record.status}) and a retry with the same update id resumes it`, {
-        input: label,
-        details: { read: what, status: record.status, nonce: record.nonce, hashes: record.attempts.map((a) => a.hash) },
-        cause: error,
-      });
+      throw this.#followFailure(record, what, error);
     }
+  }
+
+  #followFailure(record: SubmissionRecord, what: string, error: unknown): ChainError {
+    const label = record.label ?? record.updateId;
+    return new ChainError("RPC_FAILED", `${what} failed while following ${label}: ${said(error)}; the transaction is in the journal (${record.status}) and a retry with the same update id resumes it`, {
+      input: label,
+      details: { read: what, status: record.status, nonce: record.nonce, hashes: record.attempts.map((a) => a.hash) },
+      cause: error,
+    });
   }
 
   async #fail(record: SubmissionRecord, reason: "NONCE_CONSUMED" | "SIMULATION_REVERTED" | "TX_REVERTED", message: string, status: "failed" | "reverted" = "failed"): Promise<never> {
@@ -610,8 +614,10 @@ export class TxManager {
           try {
             await provider.call({ from: this.address, to: record.to, data: record.data, value: BigInt(record.value) });
           } catch (error) {
+            // Only the node's verdict retires the record; a call that did not reach it says nothing.
+            if (isTransportFailure(error)) throw this.#followFailure(record, "re-simulating the lost transaction", error);
             const decoded = this.decodeRevert(error);
-            return this.#fail(record, "SIMULATION_REVERTED", `${record.label ?? record.updateId} no longer passes simulation: ${decoded ? formatRevert(decoded) : (error as Error).message}; not re-sent`);
+            return this.#fail(record, "SIMULATION_REVERTED", `${record.label ?? record.updateId} no longer passes simulation: ${decoded ? formatRevert(decoded) : said(error)}; not re-sent`);
           }
           const last = record.attempts.at(-1)!;
           const refused = await this.#broadcast(last.raw);

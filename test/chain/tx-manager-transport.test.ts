@@ -113,6 +113,61 @@ describe("chain: transport failures are not reverts", () => {
     expect((error as Error).message).to.include("StewardMarketIsFrozen");
   });
 
+  describe("following a lost transaction", () => {
+    /** A broadcast that never reaches the node (timed out), then `call` failing with `fault` while `broken()`. */
+    const losing = (broken: () => boolean, fault: () => Error) => {
+      const calls = breaking(f.provider, "call", broken, fault);
+      return new Proxy(calls, {
+        get(target, prop) {
+          if (prop === "broadcastTransaction") return async () => { throw makeError("timeout", "TIMEOUT", { operation: "request.send", reason: "timeout" }); };
+          return Reflect.get(target, prop, target) as unknown;
+        },
+      });
+    };
+
+    for (const { name, fault } of TRANSPORT_FAULTS) {
+      it(`${name} while re-simulating before the re-broadcast: RPC_FAILED, the record left sent; the next attempt re-broadcasts the same tx once`, async () => {
+        const journal = new MemoryJournal();
+        const change = f.change([{ parameter: "initialMarginBps", value: 1_100n }]);
+        const provider = losing(() => f.events.some((e) => e.type === "send-error"), fault);
+        const error = await submitDirectUpdate(f.manager({ provider, journal }), f.steward, provider, change).catch((e: unknown) => e);
+        expect(isChainError(error, "RPC_FAILED"), String(error)).to.equal(true);
+        expect((error as Error).message).to.include("re-simulating the lost transaction failed").and.include("a retry with the same update id resumes it").and.not.include(KEY);
+        const [recorded] = journal.all();
+        expect(recorded).to.include({ status: "sent", nonce: 0 });
+        expect(recorded!.error).to.equal(undefined);
+        expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(0);
+
+        // Not --retry-failed: the record was never failed, so a plain retry resumes it.
+        const r = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, change);
+        const result = r.submission as { resumed: boolean; record: SubmissionRecord };
+        expect(result.resumed).to.equal(true);
+        expect(result.record.status).to.equal("confirmed");
+        expect(result.record.attempts.map((a) => a.hash)).to.deep.equal(recorded!.attempts.map((a) => a.hash));
+        expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
+        expect(await paramLogs()).to.have.length(1);
+      });
+    }
+
+    it("a real revert while re-simulating still retires the record as failed", async () => {
+      const journal = new MemoryJournal();
+      const steward = await f.ethers.getContractAt("RiskParameterSteward", f.steward.address);
+      const [, , guardian] = await f.ethers.getSigners();
+      let frozen = false;
+      const provider = losing(() => false, () => new Error("unused"));
+      const clock = { now: () => 0, sleep: async () => {
+        if (frozen) return;
+        frozen = true;
+        await (await steward.connect(guardian!).getFunction("setMarketFrozen")(f.deployment.market.id, true)).wait();
+      } };
+      // The freeze lands on the first poll; the lost tx is re-simulated after it.
+      const error = await submitDirectUpdate(f.manager({ provider, journal, clock }), f.steward, provider, f.change([{ parameter: "initialMarginBps", value: 1_100n }])).catch((e: unknown) => e);
+      expect(isChainError(error, "SIMULATION_REVERTED"), String(error)).to.equal(true);
+      expect((error as Error).message).to.include("StewardMarketIsFrozen").and.include("not re-sent");
+      expect(journal.all()[0]).to.include({ status: "failed" });
+    });
+  });
+
   it("keeper pipeline: a 503 during simulation leaves the update submitted (not rejected); the next run confirms it once", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "riskkeeper-transport-"));
     const clock = new RealClock();
