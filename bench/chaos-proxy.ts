@@ -38,6 +38,8 @@ export interface ChaosProxy {
   readonly stats: { requests: number; faulted: number };
   /** Ends every request held by a "hang" fault by destroying its connection. */
   releaseHanging(): void;
+  /** Requests held by a "hang" fault whose connection is still open (a client that gave up should have closed it). */
+  held(): number;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function startChaosProxy(upstream: string, initial: ChaosFault = { 
       for (const res of hanging) res.socket?.destroy();
       hanging.clear();
     },
+    held: () => hanging.size,
     close: async () => {
       for (const res of hanging) res.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,7 +2,10 @@
 // the URL named instead of ethers retrying forever) or any EIP-1193 provider (Hardhat's in-process
 // chain in tests). Request caching is off: the manager re-reads nonces and receipts right after
 // blocks are mined.
-import { BrowserProvider, FetchRequest, JsonRpcProvider, Network, isError, type Eip1193Provider, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
+import http from "node:http";
+import https from "node:https";
+import { gunzipSync } from "node:zlib";
+import { BrowserProvider, FetchRequest, JsonRpcProvider, Network, isError, makeError, type Eip1193Provider, type FetchCancelSignal, type GetUrlResponse, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
 import { ChainError } from "./errors.ts";
 
 /** Hides credentials and API keys in an RPC URL. */
@@ -21,6 +24,61 @@ export interface ConnectRpcOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * ethers' getUrl, with the socket closed when the request times out or is cancelled. ethers' own
+ * Node client rejects on its timeout but leaves the request running (its abort signal is never
+ * handed to node:http), so a node that stops answering keeps one open connection per timed-out
+ * request until it closes them itself. node:http rather than fetch: an aborted fetch (undici,
+ * Node 22) was seen to open a fresh idle connection to the same node at once, and fetch refuses
+ * URLs with credentials.
+ * The deadline covers the whole exchange, connection to the last byte of the body.
+ */
+function getUrlClosingOnTimeout(req: FetchRequest, cancel?: FetchCancelSignal): Promise<GetUrlResponse> {
+  const url = new URL(req.url);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return Promise.reject(makeError(`unsupported protocol ${url.protocol}`, "UNSUPPORTED_OPERATION", { operation: "request", info: { protocol: url.protocol } }));
+  }
+  const abort = new AbortController();
+  return new Promise<GetUrlResponse>((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outcome();
+    };
+    const stop = (error: Error) => settle(() => {
+      abort.abort(); // destroys the request and its socket
+      reject(error);
+    });
+    const timer = setTimeout(() => stop(makeError("request timeout", "TIMEOUT", { operation: "request", reason: "timeout", request: req })), req.timeout);
+    cancel?.addListener(() => stop(makeError("request cancelled", "CANCELLED", {})));
+    // A failure of the socket itself: coded, so it reads as a transport failure like ethers' own.
+    const lost = (error: NodeJS.ErrnoException) => settle(() => reject(makeError(`connection failed: ${error.message}${error.code && !error.message.includes(error.code) ? ` (${error.code})` : ""}`, "NETWORK_ERROR", { event: "request", error })));
+    // content-length is left to node:http (it counts the bytes it sends).
+    const { "content-length": _, ...headers } = req.headers;
+    const request = (url.protocol === "https:" ? https : http).request(url, { method: req.method, headers, signal: abort.signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", lost);
+      response.on("end", () => settle(() => {
+        let body: Uint8Array | null = chunks.length > 0 ? Buffer.concat(chunks) : null;
+        try {
+          if (body && response.headers["content-encoding"] === "gzip") body = gunzipSync(body);
+        } catch (error) {
+          reject(makeError("bad response data", "SERVER_ERROR", { request: req, info: { error } }));
+          return;
+        }
+        const out: Record<string, string> = {};
+        for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+        resolve({ statusCode: response.statusCode ?? 0, statusMessage: response.statusMessage ?? "", headers: out, body });
+      }));
+    });
+    request.on("error", lost);
+    request.end(req.body ? Buffer.from(req.body) : undefined);
+  });
+}
 
 /** One line for a transport failure: ethers' short message, or the HTTP answer ethers gave up on. */
 function transportText(error: unknown): string {
@@ -92,6 +150,7 @@ export async function connectRpc(url: string, options: number | ConnectRpcOption
   }
   const request = new FetchRequest(url);
   request.timeout = requestTimeoutMs;
+  request.getUrlFunc = getUrlClosingOnTimeout;
   const provider = new TimedJsonRpcProvider(request, Network.from(chainId), maskRpcUrl(url));
   return { provider, chainId };
 }

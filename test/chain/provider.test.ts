@@ -1,6 +1,6 @@
 // connectRpc against a node on 127.0.0.1 that answers the eth_chainId probe and then never answers
 // anything else (or nothing at all), or fails on the transport: the request timeout bounds the
-// wait, and every transport failure is RPC_FAILED naming
+// wait and closes the connection it gave up on, and every transport failure is RPC_FAILED naming
 // the method and the URL without its key.
 import { expect } from "chai";
 import { createServer, type Server, type ServerResponse } from "node:http";
@@ -10,6 +10,7 @@ import { isChainError } from "../../bot/chain/errors.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, connectRpc } from "../../bot/chain/provider.ts";
 
 const KEY = "s3cretKey42abc";
+const ZERO = "0x" + "00".repeat(20);
 
 interface Node {
   server: Server;
@@ -78,9 +79,18 @@ describe("chain: connectRpc", () => {
     expect(waited).to.be.within(250, 5_000);
   });
 
+  it("a request that timed out has its connection closed by the client, not left open until the node closes it", async () => {
+    ({ provider } = await connectRpc(node.url, { requestTimeoutMs: 300 }));
+    const errors = await Promise.all([provider.getBlockNumber(), provider.getBalance(ZERO), provider.getTransactionCount(ZERO)].map((p) => p.then(() => undefined, (e: unknown) => e)));
+    for (const error of errors) expect(isChainError(error, "RPC_FAILED"), String(error)).to.equal(true);
+    // The server never closes them itself (its own timeouts are minutes); allow the close a moment to arrive.
+    for (let i = 0; i < 50 && node.held.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(node.held.size, "connections left open after their request timed out").to.equal(0);
+  });
+
   for (const { behaviour, text } of [
     { behaviour: "http503", text: "server response 503 Service Unavailable" },
-    { behaviour: "drop", text: "socket hang up" },
+    { behaviour: "drop", text: "connection failed: socket hang up (ECONNRESET)" },
     { behaviour: "malformed", text: "response body is not valid JSON" },
   ] as const) {
     it(`a transport failure (${behaviour}) is RPC_FAILED naming the method and the masked URL, not an ethers error`, async () => {

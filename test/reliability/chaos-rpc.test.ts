@@ -141,7 +141,7 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
     { name: "wrong chain id", fault: () => ({ kind: "wrong-chain", chainId: 137n }), whenConnected: false },
     // The provider's network is static: only the manager's own eth_chainId before signing sees it.
     { name: "chain switched after connect", fault: () => ({ kind: "wrong-chain", chainId: 137n }), whenConnected: true },
-    { name: "dropped connection", fault: () => ({ kind: "drop" }), whenConnected: true, atSimulation: "socket hang up" },
+    { name: "dropped connection", fault: () => ({ kind: "drop" }), whenConnected: true, atSimulation: "connection failed: socket hang up (ECONNRESET)" },
     { name: "HTTP 503", fault: () => ({ kind: "http5xx", status: 503 }), whenConnected: true, atSimulation: "server response 503 Service Unavailable" },
     // ethers retries a 429 itself (12 attempts) before giving up.
     { name: "HTTP 429 Retry-After", fault: () => ({ kind: "http429" }), whenConnected: true, atSimulation: "HTTP 429 Too Many Requests; exceeded maximum retry limit" },
@@ -168,6 +168,7 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       let outcome: string;
       let refusal: unknown;
       let settledOnItsOwn = false;
+      let closedByClient = false;
       if (!whenConnected) proxy.fault = fault();
       try {
         const { provider } = await connectRpc(proxy.url, { probeTimeoutMs: 400, requestTimeoutMs: 500 });
@@ -179,6 +180,9 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
           // only turns a regression into a failure instead of a stalled test.
           const waited = await Promise.race([pending.then(() => "settled", () => "settled"), new Promise((r) => setTimeout(() => r("waiting"), 1_500))]);
           settledOnItsOwn = waited === "settled";
+          // The client closes the connection it gave up on; the node does not have to.
+          for (let k = 0; k < 50 && proxy.held() > 0; k++) await new Promise((r) => setTimeout(r, 20));
+          closedByClient = proxy.held() === 0;
           proxy.fault = { kind: "none" };
           proxy.releaseHanging();
           if (waited === "waiting") logger.error(`${marker}: submission still waiting on an unanswering node after 1.5 s`, { fault: name });
@@ -226,6 +230,7 @@ describe("Chaos JSON-RPC proxy: bot/data and bot/chain against a real node", fun
       }
       if (fault().kind === "hang") {
         expect(settledOnItsOwn, "the request timeout did not end the wait").to.equal(true);
+        expect(closedByClient, `${proxy.held()} timed-out connection(s) left open by the client`).to.equal(true);
         expect(isChainError(refusal, "RPC_FAILED"), outcome).to.equal(true);
         expect((refusal as Error).message).to.match(/^http:\/\/127\.0\.0\.1:\d+\/: eth_\w+: request timed out after 500 ms$/);
       }
