@@ -535,6 +535,9 @@ export class StateStore {
     for (const r of terminal.slice(this.#keep)) {
       delete data.updates[r.updateId];
       delete data.journal[r.updateId];
+      // The transaction manager keys its entry by its own submission id, which the confirmed stage records.
+      const submissionId = (r.evidence.confirmed as { submissionId?: unknown } | undefined)?.submissionId;
+      if (typeof submissionId === "string") delete data.journal[submissionId];
       counters(data, market).compacted++;
     }
   }

@@ -174,6 +174,25 @@ describe("keeper/state", () => {
     await store.close();
   });
 
+  it("compacts the transaction manager's journal entry, keyed by its own submission id, with its confirmed record", async () => {
+    const store = await open({ keepTerminalPerMarket: 1 });
+    const { hash } = await writeEvidence(path.dirname(file), { dataReport: {}, modelFit: {}, backtest: {}, fork: null, configHash: H(1), proposal: {} });
+    const submissionIds: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      await clock.advance(60_000);
+      const { record } = await store.begin("ETH-USD", H(i));
+      for (const stage of UPDATE_STAGES.slice(1, -1)) await store.advance(record.updateId, stage, stage === "submitted" ? { evidenceHash: hash } : {});
+      const submissionId = `direct:ETH-USD:${H(1000 + i)}`;
+      submissionIds.push(submissionId);
+      await store.journal.put({ updateId: submissionId, status: "confirmed" });
+      await store.advance(record.updateId, "confirmed", { evidence: { submissionId } });
+    }
+    expect(await store.journal.get(submissionIds[0]), "compacted with its record").to.equal(undefined);
+    expect(await store.journal.get(submissionIds[1])).to.equal(undefined);
+    expect(await store.journal.get(submissionIds[2])).to.deep.equal({ updateId: submissionIds[2], status: "confirmed" });
+    await store.close();
+  });
+
   it("keeps what the keeper last saw on chain across a reopen, and refuses a NaN value writing nothing", async () => {
     const store = await open();
     await store.recordSeenParams("ETH-USD", { maintenanceMarginBps: { value: 550, updatedAt: 1_767_225_600 } });

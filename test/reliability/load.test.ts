@@ -52,11 +52,9 @@ describe("reliability/load: 50 markets on one keeper, 15 simulated minutes", fun
     expect(r.state.end.records).to.be.at.most(r.markets * r.state.keepTerminalPerMarket);
   });
 
-  // Pending on bot/keeper/state.ts: compaction deletes data.journal[record.updateId], but the
-  // TxManager keys its journal by its own id ("direct:<market>:<hash>", the record's
-  // evidence.confirmed.submissionId), so no journal entry is ever compacted: one ~2 KiB entry per
-  // submission stays in the state file for good. Enable once compaction removes them.
-  it.skip("compacts the submission journal with its records", () => {
+  // The TxManager keys its journal by its own id ("direct:<market>:<hash>"), which the record's
+  // confirmed stage keeps: compaction must drop that entry with the record.
+  it("compacts the submission journal with its records", () => {
     expect(r.state.orphanJournal).to.equal(0);
     expect(r.state.end.journal).to.be.at.most(r.state.end.records);
   });
