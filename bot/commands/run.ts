@@ -95,6 +95,7 @@ export const command: Command = {
 
     let runtime: Awaited<ReturnType<typeof startKeeperRuntime>> | undefined;
     const pipelines = new Map<string, InstanceType<typeof MarketPipeline>>();
+    let manager: InstanceType<typeof TxManager> | undefined;
     runtime = await startKeeperRuntime({
       config,
       secrets: [config.rpcUrl],
@@ -104,7 +105,8 @@ export const command: Command = {
         let pipeline = pipelines.get(ctx.market);
         if (!pipeline) {
           const m = markets.find((x) => x.config.name === ctx.market)!;
-          const manager = signer
+          // One manager for the signer, whatever the number of markets: it alone allocates nonces.
+          manager ??= signer
             ? new TxManager({
                 provider, signer, chainId: BigInt(deployment.chainId), journal: rt.store.journalFor(),
                 fees: { maxFeePerGas: BigInt(Math.round(config.gas.maxFeePerGasGwei * 1e9)), maxPriorityFeePerGas: BigInt(Math.round(config.gas.maxPriorityFeePerGasGwei * 1e9)) },
