@@ -4,8 +4,11 @@
 // never took it (a container restarted: the keeper is pid 1 again), or when the process now
 // holding that pid started after the lock was written (the pid was reused; Linux /proc). Any other
 // lock is STATE_LOCKED, naming its holder; a lock from another host is never judged.
+// The lock file appears with its holder already in it (written to a temp file, then linked into
+// place), so a keeper killed while taking the lock never leaves an empty lock that blocks restarts.
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { link, mkdir, open, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { RiskkeeperError } from "../errors.ts";
@@ -95,6 +98,36 @@ export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} on ${h.hostname} since ${h.startedAt}`;
 }
 
+/** Writes `text` durably to a file of its own. */
+async function writeDurably(file: string, text: string): Promise<void> {
+  const handle = await open(file, "wx", 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Creates `file` holding `text`, or throws EEXIST. link() is as exclusive as O_EXCL but publishes
+ * a complete file: an exclusive create followed by a write leaves an empty lock if the process is
+ * killed in between, and an empty lock is "unreadable", refused until removed by hand.
+ */
+async function createWithContent(file: string, text: string): Promise<void> {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeDurably(temp, text);
+  try {
+    await link(temp, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS" && code !== "EOPNOTSUPP") throw error;
+    await writeDurably(file, text); // a file system without hard links: exclusive create, then write
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
 /**
  * Takes the lock on `stateFile` or throws STATE_LOCKED naming the holder. startedAt is wall-clock
  * time even in a replay: it is compared with process start times.
@@ -105,13 +138,7 @@ export async function acquireStateLock(stateFile: string): Promise<StateLock> {
   const holder: LockHolder = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const handle = await open(file, "wx", 0o644);
-      try {
-        await handle.writeFile(`${JSON.stringify(holder)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await createWithContent(file, `${JSON.stringify(holder)}\n`);
       let released = false;
       heldHere.add(file);
       return {
