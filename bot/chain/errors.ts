@@ -36,7 +36,9 @@ const CODE: Record<ChainErrorReason, RiskkeeperErrorCode> = {
   BOUNDS_VIOLATION: "BOUNDS_VIOLATION",
   SIMULATION_REVERTED: "SUBMISSION_REFUSED",
   FEE_ABOVE_CEILING: "SUBMISSION_REFUSED",
-  SEND_FAILED: "RPC_FAILED",
+  // A definite refusal (the node does not hold the transaction, its nonce is free): the update is
+  // settled as refused so the market can propose afresh; retrying the same one would never send.
+  SEND_FAILED: "SUBMISSION_REFUSED",
   TX_REVERTED: "SUBMISSION_REFUSED",
   NONCE_CONSUMED: "STATE_INVALID",
   CONFIRMATION_TIMEOUT: "RPC_FAILED",

@@ -51,6 +51,35 @@ describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
     }
   });
 
+  it("a keeper account without funds: the node's refusal settles the record as refused (not stuck at submitted), and after a refund the next run lands", async function () {
+    const hours = 400 * 24;
+    const feedHours = 30 * 24;
+    const now = Math.floor(Date.now() / 1000);
+    const series = generatedHourlySeries({ hours, seed: 1, crashFraction: 0, startTime: Math.floor(now / 3_600) * 3_600 - (hours - 1) * 3_600 });
+    const keeper = await startLiveKeeper({
+      backfill: Array.from({ length: hours - feedHours }, (_, i) => ({ t: series.t[i], price: series.close[i] })),
+      rounds: Array.from({ length: feedHours }, (_, j) => ({ answer: series.close[hours - feedHours + j], updatedAt: series.t[hours - feedHours + j] - 60 })),
+    });
+    try {
+      const signer = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1").address;
+      await keeper.admin.networkHelpers.setBalance(signer, 0n);
+      const first = await keeper.runOnce();
+      const [refused] = Object.values(first.state.data.updates);
+      expect(refused.state, first.out).to.equal("rejected");
+      expect(refused.rejection?.code).to.equal("submission-refused");
+      expect(refused.rejection?.message).to.match(/refused/);
+      expect(await keeper.param(1)).to.equal(100n);
+
+      await keeper.admin.networkHelpers.setBalance(signer, 10n ** 19n);
+      const second = await keeper.runOnce();
+      const records = Object.values(second.state.data.updates);
+      expect(records.map((r) => r.state).sort()).to.deep.equal(["confirmed", "rejected"]);
+      expect(await keeper.param(1) > 100n).to.equal(true);
+    } finally {
+      await keeper.close();
+    }
+  });
+
   for (const shadow of [false, true]) {
     it(shadow ? "--shadow --once records the update it would make and sends nothing" : "--once lands one bounded update from a keystore signer", async function () {
       const data = sharedDataPath("binance-spot-1h/ETHUSDT_1h.csv");
