@@ -14,7 +14,8 @@ rises, and the whole pipeline (calibration, bounded rule, backtest gate, fork ga
 read-back). The keeper key comes from an encrypted JSON keystore (--keystore) whose password is
 read from RISKKEEPER_KEYSTORE_PASSWORD. --shadow does everything but submit (no key needed): each
 update it would have made ends as a record rejected with code "shadow", with its evidence, and
-changes made by other writers are reported. --once runs every market once and exits.
+changes made by other writers are reported. --once runs every market once and exits (1 when a
+market's run failed).
 Health and metrics: http://127.0.0.1:<health.port>/healthz and /metrics. SIGTERM/SIGINT stop it.
 For the embedded default (no chain to give), use \`riskkeeper start\`.`;
 
@@ -142,10 +143,16 @@ export const command: Command = {
       },
     });
     if (values.once) {
-      for (const m of config.markets) await runtime.scheduler.trigger(m.name, "manual");
+      // A failed run is logged and recorded by the scheduler; --once also says so in its exit code.
+      const failed: string[] = [];
+      for (const m of config.markets) {
+        const outcome = await runtime.scheduler.trigger(m.name, "manual");
+        if (!outcome.ok) failed.push(m.name);
+      }
       await runtime.stop();
       provider.destroy();
-      return 0;
+      if (failed.length > 0) io.stderr(`riskkeeper run: the run of ${failed.join(", ")} failed (see the log)`);
+      return failed.length > 0 ? 1 : 0;
     }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

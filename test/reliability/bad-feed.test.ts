@@ -39,7 +39,7 @@ describe("reliability: bad market data from the feed (riskkeeper run --once)", f
       const h = history();
       keeper = await startLiveKeeper({ backfill: h.backfill, rounds: [...h.rounds, { answer: bad.answer, updatedAt: h.now - 30 }] });
       const { code, state, log } = await keeper.runOnce();
-      expect(code).to.equal(0);
+      expect(code, "--once reports the failed run in its exit code").to.equal(1);
       expect(Object.keys(state.data.updates), "no update record").to.deep.equal([]);
       expect(state.data.journal).to.deep.equal({});
       expect(await keeper.param(MM)).to.equal(100n);

@@ -166,7 +166,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
     };
     /** The cycle's confirmed record: one created after the cycle began. */
     const confirmedSince = (known: ReadonlySet<string>) => Object.values(state.updates).find((r) => !known.has(r.updateId) && r.state === "confirmed");
-    /** A run that ended on its own must have exited 0 without logging an error (`run --once` exits 0 when its run fails). */
+    /** A run that ended on its own must have exited 0 (`run --once` exits 1 when its run fails) without logging an error. */
     const judgeFinished = (run: ChildRun, cycle: number, what: string) => {
       const errors = run.output.split("\n").filter((l) => /^\S+Z error /.test(l));
       if (run.timedOut || run.code !== 0 || errors.length > 0) {
