@@ -16,24 +16,15 @@ import { readStateSnapshot } from "../../bot/keeper/state.ts";
 import { deployRiskkeeper, writeDeployment } from "../../deploy/deploy.ts";
 import { main } from "../../bot/cli.ts";
 import { sharedDataPath } from "../support/shared-data.ts";
-import { generatedHourlySeries } from "../../bot/data/generated.ts";
-import { captureStdout, KEYSTORE_PASSWORD as PASSWORD, startLiveKeeper } from "../support/live-keeper.ts";
+import { calmFeedHistory, captureStdout, KEYSTORE_PASSWORD as PASSWORD, startLiveKeeper } from "../support/live-keeper.ts";
 
 
 describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
   this.timeout(180_000);
 
   it("--once with history from the feed behind a backfill file: reads the rounds on chain, joins them to the file, lands the update", async function () {
-    // 400 days of a generated hourly path ending now: the file holds all but the last 30 days,
-    // the feed's rounds (each a minute before its hour) the last 30.
-    const hours = 400 * 24;
-    const feedHours = 30 * 24;
-    const now = Math.floor(Date.now() / 1000);
-    const series = generatedHourlySeries({ hours, seed: 1, crashFraction: 0, startTime: Math.floor(now / 3_600) * 3_600 - (hours - 1) * 3_600 });
-    const keeper = await startLiveKeeper({
-      backfill: Array.from({ length: hours - feedHours }, (_, i) => ({ t: series.t[i], price: series.close[i] })),
-      rounds: Array.from({ length: feedHours }, (_, j) => ({ answer: series.close[hours - feedHours + j], updatedAt: series.t[hours - feedHours + j] - 60 })),
-    });
+    const { backfill, rounds, hours, feedHours } = calmFeedHistory();
+    const keeper = await startLiveKeeper({ backfill, rounds });
     try {
       const { code, out, state } = await keeper.runOnce();
       expect(code, out).to.equal(0);
@@ -52,14 +43,7 @@ describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
   });
 
   it("a keeper account without funds: the node's refusal settles the record as refused (not stuck at submitted), and after a refund the next run lands", async function () {
-    const hours = 400 * 24;
-    const feedHours = 30 * 24;
-    const now = Math.floor(Date.now() / 1000);
-    const series = generatedHourlySeries({ hours, seed: 1, crashFraction: 0, startTime: Math.floor(now / 3_600) * 3_600 - (hours - 1) * 3_600 });
-    const keeper = await startLiveKeeper({
-      backfill: Array.from({ length: hours - feedHours }, (_, i) => ({ t: series.t[i], price: series.close[i] })),
-      rounds: Array.from({ length: feedHours }, (_, j) => ({ answer: series.close[hours - feedHours + j], updatedAt: series.t[hours - feedHours + j] - 60 })),
-    });
+    const keeper = await startLiveKeeper(calmFeedHistory());
     try {
       const signer = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1").address;
       await keeper.admin.networkHelpers.setBalance(signer, 0n);

@@ -4,24 +4,11 @@
 // to act, or acts only as the policy says (tighten by at most one bounded step in stress, never
 // loosen), and the reason is in its log and its state.
 import { expect } from "chai";
-import { generatedHourlySeries } from "../../bot/data/generated.ts";
-import { startLiveKeeper, type FeedRoundInput, type LiveKeeper } from "../support/live-keeper.ts";
+import { calmFeedHistory, startLiveKeeper, type LiveKeeper } from "../support/live-keeper.ts";
 
 const H = 3_600;
 const MAX_STEP_BPS = 150n; // policies/default-1h.json rule.maxStep
 const MM = 1; // maintenanceMarginBps
-
-/** 400 days of a calm generated path ending at the current hour: the file holds all but the last 30 days. */
-function history() {
-  const hours = 400 * 24;
-  const feedHours = 30 * 24;
-  const now = Math.floor(Date.now() / 1000);
-  const s = generatedHourlySeries({ hours, seed: 1, crashFraction: 0, startTime: Math.floor(now / H) * H - (hours - 1) * H });
-  const backfill = Array.from({ length: hours - feedHours }, (_, i) => ({ t: s.t[i], price: s.close[i] }));
-  // Each round a minute before its hour: the close of the hour before.
-  const rounds: FeedRoundInput[] = Array.from({ length: feedHours }, (_, j) => ({ answer: s.close[hours - feedHours + j], updatedAt: s.t[hours - feedHours + j] - 60 }));
-  return { backfill, rounds, now };
-}
 
 describe("reliability: bad market data from the feed (riskkeeper run --once)", function () {
   this.timeout(300_000);
@@ -36,7 +23,7 @@ describe("reliability: bad market data from the feed (riskkeeper run --once)", f
     { name: "negative", answer: -150_000_000n, pattern: /latest round \d+ reports answer -1\.5 at \d+: not a price/ },
   ]) {
     it(`a latest answer of ${bad.name}: no record, nothing sent, the run fails with the reason in the log and the state`, async () => {
-      const h = history();
+      const h = calmFeedHistory();
       keeper = await startLiveKeeper({ backfill: h.backfill, rounds: [...h.rounds, { answer: bad.answer, updatedAt: h.now - 30 }] });
       const { code, state, log } = await keeper.runOnce();
       expect(code, "--once reports the failed run in its exit code").to.equal(1);
@@ -51,7 +38,7 @@ describe("reliability: bad market data from the feed (riskkeeper run --once)", f
   }
 
   it("a feed frozen for 6 hours: the oracle-age signal is in the evidence and the log, and the keeper only tightens, by one bounded step at most", async () => {
-    const h = history();
+    const h = calmFeedHistory();
     keeper = await startLiveKeeper({ backfill: h.backfill, rounds: h.rounds.filter((r) => r.updatedAt <= h.now - 6 * H) });
     const { code, out, state, log } = await keeper.runOnce();
     expect(code, out).to.equal(0);
@@ -66,7 +53,7 @@ describe("reliability: bad market data from the feed (riskkeeper run --once)", f
   });
 
   it("a 99% one-round drop that the next round undoes: left out of the history, noted, and the buffer calibrated as without it", async () => {
-    const h = history();
+    const h = calmFeedHistory();
     const k = h.rounds.length - 100;
     const spike = { answer: Number(h.rounds[k].answer) / 100, updatedAt: h.rounds[k].updatedAt + 1_200 };
     keeper = await startLiveKeeper({ backfill: h.backfill, rounds: [...h.rounds.slice(0, k + 1), spike, ...h.rounds.slice(k + 1)] });
@@ -81,7 +68,7 @@ describe("reliability: bad market data from the feed (riskkeeper run --once)", f
   });
 
   it("a 99% drop in the latest round (not undone yet): stress is raised and the keeper moves at most one bounded step", async () => {
-    const h = history();
+    const h = calmFeedHistory();
     const last = h.rounds[h.rounds.length - 1];
     keeper = await startLiveKeeper({ backfill: h.backfill, rounds: [...h.rounds.slice(0, -1), { answer: Number(last.answer) / 100, updatedAt: last.updatedAt }] });
     const { code, out, state } = await keeper.runOnce();

@@ -8,6 +8,7 @@ import path from "node:path";
 import { HDNodeWallet, encryptKeystoreJson, type Contract } from "ethers";
 import { network } from "hardhat";
 import { validatePolicy } from "../../bot/backtest/policy.ts";
+import { generatedHourlySeries } from "../../bot/data/generated.ts";
 import { main } from "../../bot/cli.ts";
 import { managedRulesFromPolicy } from "../../bot/keeper/decide.ts";
 import { DEV_MNEMONIC, marketConfigFor } from "../../bot/keeper/embedded.ts";
@@ -43,6 +44,26 @@ export interface LiveKeeper {
   /** The managed parameter's on-chain value (1: maintenance margin). */
   param(id: number): Promise<bigint>;
   close(): Promise<void>;
+}
+
+/**
+ * 400 days of a calm generated hourly path ending at the current hour: the backfill file holds all
+ * but the last 30 days, the feed's rounds the last 30, each a minute before its hour (the close of
+ * the hour before). Seed 1 passes the default policy's backtest gate.
+ */
+export function calmFeedHistory(): { backfill: LiveKeeperOptions["backfill"]; rounds: FeedRoundInput[]; now: number; hours: number; feedHours: number } {
+  const H = 3_600;
+  const hours = 400 * 24;
+  const feedHours = 30 * 24;
+  const now = Math.floor(Date.now() / 1000);
+  const s = generatedHourlySeries({ hours, seed: 1, crashFraction: 0, startTime: Math.floor(now / H) * H - (hours - 1) * H });
+  return {
+    backfill: Array.from({ length: hours - feedHours }, (_, i) => ({ t: s.t[i], price: s.close[i] })),
+    rounds: Array.from({ length: feedHours }, (_, j) => ({ answer: s.close[hours - feedHours + j], updatedAt: s.t[hours - feedHours + j] - 60 })),
+    now,
+    hours,
+    feedHours,
+  };
 }
 
 export async function captureStdout(fn: () => Promise<number>): Promise<{ code: number; out: string }> {

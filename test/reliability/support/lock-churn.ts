@@ -3,10 +3,13 @@
 // acquireStateLock far more often than it does in a keeper (which takes the lock once).
 import { acquireStateLock } from "../../../bot/keeper/lock.ts";
 
-const file = process.argv[2];
-if (!file) throw new Error("usage: node test/reliability/support/lock-churn.ts <state file>");
-process.stdout.write("ready\n");
-for (;;) {
-  const lock = await acquireStateLock(file);
-  await lock.release();
+// Only as a child: the test runner loads every file under test/, and an import must not churn.
+if (import.meta.main) {
+  const file = process.argv[2];
+  if (!file) throw new Error("usage: node test/reliability/support/lock-churn.ts <state file>");
+  process.stdout.write("ready\n");
+  for (;;) {
+    const lock = await acquireStateLock(file);
+    await lock.release();
+  }
 }
