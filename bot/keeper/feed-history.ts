@@ -50,6 +50,8 @@ export class FeedHistory implements MarketHistoryView, KnownSeries {
   #series: PriceSeries | undefined;
   #notes: string[] = [];
   #roundsRead = 0;
+  /** The interval (now / intervalSeconds, floored) the bars were last built for. */
+  #builtAt = Number.NaN;
 
   constructor(options: FeedHistoryOptions) {
     if (options.backfill && options.backfill.series.intervalSeconds !== options.intervalSeconds) {
@@ -96,7 +98,13 @@ export class FeedHistory implements MarketHistoryView, KnownSeries {
       // One round before the window carries the price into its first bar.
       if (firstKept > 1) this.#rounds = this.#rounds.slice(firstKept - 1);
     }
-    this.#rebuild(nowSeconds);
+    // The bars change only with a new round or a newly ended interval: a watch every few seconds
+    // usually has neither.
+    const intervalEnd = Math.floor(nowSeconds / this.#o.intervalSeconds);
+    if (fresh.length > 0 || intervalEnd !== this.#builtAt) {
+      this.#rebuild(nowSeconds);
+      this.#builtAt = intervalEnd;
+    }
     return { newRounds: fresh.length };
   }
 

@@ -72,6 +72,11 @@ describe("keeper/feed-history: calibration history read from the feed", function
     // The hour of the last round is still in progress at `end`: the last bar is the hour before.
     expect(history.series.close.at(-1)).to.equal(Number(BigInt(Math.round(path.close[loaded - 2] * 1e8))) / 1e8);
     expect((await history.refresh(end)).newRounds, "nothing new").to.equal(0);
+    // No new round, but time goes on: the intervals that end carry the last answer.
+    const bars = history.series.t.length;
+    await history.refresh(end + 2 * H);
+    expect(history.series.t.length).to.equal(bars + 2);
+    expect(Array.from(history.series.close.slice(-2))).to.deep.equal([Number(BigInt(Math.round(path.close[loaded - 1] * 1e8))) / 1e8, Number(BigInt(Math.round(path.close[loaded - 1] * 1e8))) / 1e8]);
     const report = history.reportAt(end) as { feed: { address: string; roundsRead: number } };
     expect(report.feed.address).to.equal(address);
     expect(report.feed.roundsRead).to.equal(10 * 24 + 2 + 48);
