@@ -124,7 +124,9 @@ export const command: Command = {
               store: rt.store,
               chain,
               backtestGate: new WalkForwardGate(m.history, m.policy),
-              forkGate: new ForkValidationGate(m.history, { forkUrl: config.fork.url ?? config.rpcUrl!, deployment }),
+              ...(config.fork.enabled
+                ? { forkGate: new ForkValidationGate(m.history, { forkUrl: config.fork.url ?? config.rpcUrl!, deployment, timeoutMs: config.fork.timeoutMs, ...(config.fork.blockNumber !== undefined ? { blockNumber: config.fork.blockNumber } : {}) }) }
+                : {}),
               stateDir: rt.stateDir,
               configHash: configHash(config),
               logger: rt.logger,

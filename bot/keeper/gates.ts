@@ -11,6 +11,7 @@ import type { Deployment } from "../../deploy/deploy.ts";
 import { openForkSession, validateProposal, worstWindows, syntheticCrash, type Scenario, type ValidationReport } from "../fork/index.ts";
 import type { BacktestGate, ForkGate, ParamChange } from "./pipeline.ts";
 import type { KnownSeries } from "./history.ts";
+import { RiskkeeperError } from "../errors.ts";
 import type { JsonValue } from "./state.ts";
 
 const YEAR = 365 * 86_400;
@@ -74,6 +75,10 @@ export interface ForkValidationGateOptions {
   horizonSteps?: number;
   positions?: number;
   seed?: number;
+  /** Fork at this block instead of the head. */
+  blockNumber?: number;
+  /** A validation that takes longer is RPC_FAILED (the record is rejected; the next calibration tries again). */
+  timeoutMs?: number;
 }
 
 export class ForkValidationGate implements ForkGate {
@@ -100,10 +105,30 @@ export class ForkValidationGate implements ForkGate {
     ];
   }
 
-  async validate(_market: string, changes: ParamChange[], nowSeconds: number): Promise<ValidationReport> {
+  async validate(market: string, changes: ParamChange[], nowSeconds: number): Promise<ValidationReport> {
+    const timeoutMs = this.#o.timeoutMs;
+    if (timeoutMs === undefined) return this.#validate(changes, nowSeconds);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RiskkeeperError("RPC_FAILED", `the fork validation of ${market} did not finish within ${timeoutMs} ms`, { input: "fork.timeoutMs" })), timeoutMs);
+    });
+    try {
+      // The validation left behind closes its own session when it ends.
+      return await Promise.race([this.#validate(changes, nowSeconds), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #validate(changes: ParamChange[], nowSeconds: number): Promise<ValidationReport> {
     // A node on this machine needs no politeness proxy; a remote archive node does (session default).
     const loopback = /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(this.#o.forkUrl);
-    const session = await openForkSession({ forkUrl: this.#o.forkUrl, deployment: this.#o.deployment, ...(loopback ? { rpcProxy: false as const } : {}) });
+    const session = await openForkSession({
+      forkUrl: this.#o.forkUrl,
+      deployment: this.#o.deployment,
+      ...(loopback ? { rpcProxy: false as const } : {}),
+      ...(this.#o.blockNumber !== undefined ? { blockNumber: this.#o.blockNumber } : {}),
+    });
     try {
       this.last = await validateProposal(session, changes, {
         scenarios: this.scenariosAt(nowSeconds),

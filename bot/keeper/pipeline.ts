@@ -65,7 +65,8 @@ export interface PipelineOptions {
   store: StateStore;
   chain: ChainPort;
   backtestGate: BacktestGate;
-  forkGate: ForkGate;
+  /** Absent: the fork gate is off (config `fork.enabled: false`); the record says so in its evidence. */
+  forkGate?: ForkGate;
   stateDir: string;
   configHash: string;
   logger: winston.Logger;
@@ -217,10 +218,15 @@ export class MarketPipeline {
       record = await store.advance(id, "backtested", { evidence: verdict.summary });
       log.info(`backtest gate passed: ${verdict.reason}`);
     }
+    if (record.state === "backtested" && !this.#o.forkGate) {
+      record = await store.advance(id, "fork-validated", { evidence: { verdict: "skipped", reason: "fork gate disabled by the config (fork.enabled: false)" } });
+      log.warn("fork gate disabled by the config: not validated on a fork");
+    }
     if (record.state === "backtested") {
+      const forkGate = this.#o.forkGate!;
       let report: ValidationReport;
       try {
-        report = await this.#o.forkGate.validate(this.#m.name, changes, now);
+        report = await forkGate.validate(this.#m.name, changes, now);
       } catch (error) {
         // A known failure (unreachable RPC, wrong chain, bad input) settles the record; anything
         // else leaves it at `backtested` for the next run to retry the gate.

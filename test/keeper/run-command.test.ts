@@ -64,6 +64,29 @@ describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
     }
   });
 
+  it("honours the config's fork settings: fork.enabled false skips the gate and says so in the evidence; a validation over fork.timeoutMs rejects the update", async function () {
+    const off = await startLiveKeeper({ ...calmFeedHistory(), config: { fork: { enabled: false } } });
+    try {
+      const { out, state, log } = await off.runOnce();
+      const [record] = Object.values(state.data.updates);
+      expect(record.state, out).to.equal("confirmed");
+      expect(record.evidence["fork-validated"]).to.deep.equal({ verdict: "skipped", reason: "fork gate disabled by the config (fork.enabled: false)" });
+      expect(log).to.include("fork gate disabled by the config");
+    } finally {
+      await off.close();
+    }
+    const slow = await startLiveKeeper({ ...calmFeedHistory(), config: { fork: { timeoutMs: 50 } } });
+    try {
+      const { out, state } = await slow.runOnce();
+      const [record] = Object.values(state.data.updates);
+      expect(record.state, out).to.equal("rejected");
+      expect(record.rejection).to.deep.include({ code: "fork-error", message: "fork.timeoutMs: the fork validation of ETH-USD did not finish within 50 ms" });
+      expect(await slow.param(1)).to.equal(100n);
+    } finally {
+      await slow.close();
+    }
+  });
+
   for (const shadow of [false, true]) {
     it(shadow ? "--shadow --once records the update it would make and sends nothing" : "--once lands one bounded update from a keystore signer", async function () {
       const data = sharedDataPath("binance-spot-1h/ETHUSDT_1h.csv");
