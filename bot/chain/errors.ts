@@ -16,6 +16,7 @@ export type ChainErrorReason =
   | "BOUNDS_VIOLATION" // the steward would reject the update (mirror and/or checkUpdate)
   | "SIMULATION_REVERTED" // eth_call / estimateGas reverted
   | "FEE_ABOVE_CEILING" // base fee stayed above the configured ceiling for the whole wait
+  | "GAS_ABOVE_LIMIT" // the transaction needs more gas than the configured ceiling
   | "SEND_FAILED" // the node refused the signed transaction
   | "TX_REVERTED" // mined with status 0
   | "NONCE_CONSUMED" // the nonce was used by a transaction not in the journal
@@ -36,6 +37,7 @@ const CODE: Record<ChainErrorReason, RiskkeeperErrorCode> = {
   BOUNDS_VIOLATION: "BOUNDS_VIOLATION",
   SIMULATION_REVERTED: "SUBMISSION_REFUSED",
   FEE_ABOVE_CEILING: "SUBMISSION_REFUSED",
+  GAS_ABOVE_LIMIT: "SUBMISSION_REFUSED",
   // A definite refusal (the node does not hold the transaction, its nonce is free): the update is
   // settled as refused so the market can propose afresh; retrying the same one would never send.
   SEND_FAILED: "SUBMISSION_REFUSED",

@@ -67,6 +67,11 @@ export interface TxManagerOptions {
   replacementBumpBps?: bigint;
   /** Gas limit headroom over estimateGas, bps. Default 2000 (20%). */
   gasHeadroomBps?: bigint;
+  /**
+   * Most gas one transaction may have (limit with headroom). Above it the submission is refused
+   * before signing (SIMULATION_REVERTED is not it: the call works, it costs more than allowed).
+   */
+  maxGasLimit?: bigint;
   /** Interfaces used to decode custom errors of reverts. */
   errorInterfaces?: readonly Interface[];
   logger?: ChainLogger;
@@ -238,7 +243,14 @@ export class TxManager {
       });
     }
     this.#log({ type: "simulated", updateId: req.updateId, gas: gas.toString() });
-    return gas + (gas * this.#o.gasHeadroomBps) / 10_000n;
+    const limit = gas + (gas * this.#o.gasHeadroomBps) / 10_000n;
+    if (this.#o.maxGasLimit !== undefined && limit > this.#o.maxGasLimit) {
+      throw new ChainError("GAS_ABOVE_LIMIT", `${req.label ?? req.updateId} needs a gas limit of ${limit} (estimate ${gas} + headroom), above the ceiling ${this.#o.maxGasLimit}; nothing sent`, {
+        input: req.label ?? req.updateId,
+        details: { gas: gas.toString(), limit: limit.toString(), ceiling: this.#o.maxGasLimit.toString() },
+      });
+    }
+    return limit;
   }
 
   /** Base fee of the next block (the pending block's, else projected from the latest). */

@@ -34,6 +34,10 @@ export const command: Command = {
     if (config.deployment.kind === "embedded" || !config.rpcUrl) {
       throw new RiskkeeperError("CONFIG_INVALID", "run needs a chain: set rpcUrl and a deployment file (for the embedded default use `riskkeeper start`)", { input: `${values.config}: rpcUrl` });
     }
+    if (config.submission.mode !== "direct") {
+      // Proposals and queued upkeep updates are sent by `riskkeeper propose`, with a human in the loop.
+      throw new RiskkeeperError("CONFIG_INVALID", `run submits bounded updates directly to the steward; submission.mode "${config.submission.mode}" goes through \`riskkeeper propose --via ${config.submission.mode}\``, { input: `${values.config}: submission.mode` });
+    }
     if (!values.shadow && !values.keystore) throw args.usage("--keystore FILE is required to submit (or use --shadow)", "--keystore");
     if (config.deployment.kind !== "file" || !config.deployment.file) {
       throw new RiskkeeperError("CONFIG_INVALID", "run reads the contracts from a deployment file (deploy/deploy.ts --out)", { input: `${values.config}: deployment` });
@@ -81,7 +85,7 @@ export const command: Command = {
       const file = m.data !== undefined ? await loadPrices(m.data) : undefined;
       const fileReport = file ? (JSON.parse(JSON.stringify({ rowsKept: file.report.rowsKept, gaps: file.report.gaps?.count })) as JsonValue) : undefined;
       if (m.history.source === "file") {
-        return { config: m, policy, history: new SeriesHistory(file!.series, { source: m.data!, report: fileReport! }) as MarketHistory };
+        return { config: m, policy, history: new SeriesHistory(file!.series, { source: m.data!, report: fileReport!, stressConfig: config.stress.signals }) as MarketHistory };
       }
       if (!m.feed) throw new RiskkeeperError("CONFIG_INVALID", 'history "feed" needs the feed address', { input: `${values.config}: markets[${i}].feed` });
       const history: MarketHistory = new FeedHistory({
@@ -89,6 +93,7 @@ export const command: Command = {
         intervalSeconds: policy.intervalSeconds,
         lookbackSeconds: policy.lookbackSteps * policy.intervalSeconds,
         maxRounds: m.history.maxRounds,
+        stressConfig: config.stress.signals,
         ...(file ? { backfill: { series: file.series, source: m.data!, report: fileReport! } } : {}),
       });
       return { config: m, policy, history };
@@ -113,6 +118,7 @@ export const command: Command = {
                 fees: { maxFeePerGas: BigInt(Math.round(config.gas.maxFeePerGasGwei * 1e9)), maxPriorityFeePerGas: BigInt(Math.round(config.gas.maxPriorityFeePerGasGwei * 1e9)) },
                 clock: { now: () => rt.clock.now(), sleep: (ms) => rt.clock.sleep(ms) },
                 errorInterfaces: errorInterfaces(),
+                maxGasLimit: BigInt(config.gas.gasLimit),
               })
             : undefined;
           const chain = manager

@@ -2,6 +2,8 @@
 // deployment file and an encrypted keystore. --once lands one bounded update; --shadow records
 // what it would have done and sends nothing.
 import { expect } from "chai";
+import { existsSync } from "node:fs";
+import { isRiskkeeperError } from "../../bot/errors.ts";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -84,6 +86,31 @@ describe("riskkeeper run (live entry point, node on 127.0.0.1)", function () {
       expect(await slow.param(1)).to.equal(100n);
     } finally {
       await slow.close();
+    }
+  });
+
+  it("honours gas.gasLimit (an update needing more is refused before signing) and refuses a submission mode it does not send", async function () {
+    const tight = await startLiveKeeper({ ...calmFeedHistory(), config: { gas: { gasLimit: 21_000 }, fork: { enabled: false } } });
+    try {
+      const { out, state } = await tight.runOnce();
+      const [record] = Object.values(state.data.updates);
+      expect(record.state, out).to.equal("rejected");
+      expect(record.rejection?.code).to.equal("submission-refused");
+      expect(record.rejection?.message).to.match(/needs a gas limit of \d+ \(estimate \d+ \+ headroom\), above the ceiling 21000; nothing sent/);
+      expect(state.data.journal).to.deep.equal({});
+      expect(await tight.param(1)).to.equal(100n);
+    } finally {
+      await tight.close();
+    }
+    const governed = await startLiveKeeper({ ...calmFeedHistory(), config: { submission: { mode: "governance" } } });
+    try {
+      const { command } = await import("../../bot/commands/run.ts");
+      const error = await command.run(["--config", path.join(governed.dir, "config.json"), "--once", "--shadow"], { stdout: () => {}, stderr: () => {} }).then(() => undefined, (e: unknown) => e);
+      expect(isRiskkeeperError(error, "CONFIG_INVALID"), String(error)).to.equal(true);
+      expect((error as { input: string }).input).to.match(/config\.json: submission\.mode$/);
+      expect(existsSync(path.join(governed.dir, "state")), "nothing written").to.equal(false);
+    } finally {
+      await governed.close();
     }
   });
 

@@ -52,6 +52,19 @@ describe("reliability: bad market data from the feed (riskkeeper run --once)", f
     expect(mm >= 100n && mm - 100n <= MAX_STEP_BPS, `maintenance ${mm}`).to.equal(true);
   });
 
+  it("the config's stress thresholds are the keeper's: with a one-day heartbeat, a feed quiet for 6 hours is not stale", async () => {
+    const h = calmFeedHistory();
+    keeper = await startLiveKeeper({
+      backfill: h.backfill,
+      rounds: h.rounds.filter((r) => r.updatedAt <= h.now - 6 * H),
+      config: { stress: { signals: { oracle: { heartbeatSeconds: 86_400 } } }, fork: { enabled: false } },
+    });
+    const { out, state } = await keeper.runOnce();
+    const [record] = Object.values(state.data.updates);
+    expect(record, out).to.not.equal(undefined);
+    expect((record.evidence.observed as { stress: { reasons: string[] } }).stress.reasons.join("\n")).to.not.match(/oracle answer is/);
+  });
+
   it("a 99% one-round drop that the next round undoes: left out of the history, noted, and the buffer calibrated as without it", async () => {
     const h = calmFeedHistory();
     const k = h.rounds.length - 100;
