@@ -7,9 +7,10 @@ import { Wallet, encryptKeystoreJson, parseUnits } from "ethers";
 import { network } from "hardhat";
 import { deployRiskkeeper, type Deployment } from "../../deploy/deploy.ts";
 import { bindGovernor, bindSteward, errorInterfaces } from "../../bot/chain/bindings.ts";
-import { MemoryJournal, type SubmissionJournal } from "../../bot/chain/journal.ts";
+import { expect } from "chai";
+import { MemoryJournal, type SubmissionJournal, type SubmissionRecord } from "../../bot/chain/journal.ts";
 import { fromEip1193 } from "../../bot/chain/provider.ts";
-import type { MarketChange } from "../../bot/chain/steward.ts";
+import { submitDirectUpdate, type MarketChange } from "../../bot/chain/steward.ts";
 import { TxManager, type ChainEvent, type Clock, type TxManagerOptions } from "../../bot/chain/tx-manager.ts";
 
 export const GWEI = 10n ** 9n;
@@ -85,4 +86,23 @@ export const gwei = (n: string) => parseUnits(n, "gwei");
 /** A keystore with a cheap scrypt (N = 1024) so tests stay fast. */
 export async function writeKeystore(file: string, wallet: { address: string; privateKey: string }, password: string): Promise<void> {
   await writeFile(file, await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: 1 << 10 } }));
+}
+
+/** ParamUpdated events of the fixture's steward carrying `evidence`. */
+export function paramLogsOf(f: ChainFixture, evidence = EVIDENCE) {
+  return f.provider.getLogs({ address: f.steward.address, fromBlock: 0, topics: [f.steward.iface.getEvent("ParamUpdated")!.topicHash, null, null, evidence] });
+}
+
+/**
+ * A plain retry (not --retry-failed) of a journaled, sent update resumes it: the same signed
+ * transaction is confirmed, one transaction from the keeper, one ParamUpdated on chain.
+ */
+export async function expectRetryResumesOnce(f: ChainFixture, journal: SubmissionJournal, change: Parameters<typeof submitDirectUpdate>[3], recorded: SubmissionRecord): Promise<void> {
+  const r = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, change);
+  const result = r.submission as { resumed: boolean; record: SubmissionRecord };
+  expect(result.resumed).to.equal(true);
+  expect(result.record.status).to.equal("confirmed");
+  expect(result.record.attempts.map((a) => a.hash)).to.deep.equal(recorded.attempts.map((a) => a.hash));
+  expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
+  expect(await paramLogsOf(f)).to.have.length(1);
 }

@@ -17,7 +17,7 @@ import { writeEvidence } from "../../bot/keeper/evidence.ts";
 import { createKeeperLogger } from "../../bot/keeper/log.ts";
 import { MarketPipeline, type PipelineMarket } from "../../bot/keeper/pipeline.ts";
 import { StateStore } from "../../bot/keeper/state.ts";
-import { EVIDENCE, chainFixture, type ChainFixture } from "./support.ts";
+import { EVIDENCE, chainFixture, expectRetryResumesOnce, type ChainFixture } from "./support.ts";
 
 const KEY = "s3cretKey42abc";
 const request = () => new FetchRequest(`https://rpc.example.org/v2/${KEY}`);
@@ -139,13 +139,7 @@ describe("chain: transport failures are not reverts", () => {
         expect(await f.provider.getTransactionCount(f.keeper.address, "pending")).to.equal(0);
 
         // Not --retry-failed: the record was never failed, so a plain retry resumes it.
-        const r = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, change);
-        const result = r.submission as { resumed: boolean; record: SubmissionRecord };
-        expect(result.resumed).to.equal(true);
-        expect(result.record.status).to.equal("confirmed");
-        expect(result.record.attempts.map((a) => a.hash)).to.deep.equal(recorded!.attempts.map((a) => a.hash));
-        expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
-        expect(await paramLogs()).to.have.length(1);
+        await expectRetryResumesOnce(f, journal, change, recorded!);
       });
     }
 

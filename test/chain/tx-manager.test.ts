@@ -6,7 +6,7 @@ import { FetchRequest, FetchResponse } from "ethers";
 import { isChainError } from "../../bot/chain/errors.ts";
 import { JsonFileJournal, MemoryJournal, type SubmissionRecord } from "../../bot/chain/journal.ts";
 import { submitDirectUpdate } from "../../bot/chain/steward.ts";
-import { EVIDENCE, GWEI, chainFixture, fakeClock, type ChainFixture } from "./support.ts";
+import { EVIDENCE, GWEI, chainFixture, expectRetryResumesOnce, fakeClock, type ChainFixture } from "./support.ts";
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
@@ -337,13 +337,7 @@ describe("chain: transaction manager", () => {
       expect(recorded!.status).to.equal("sent");
       expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
 
-      const r = await submitDirectUpdate(f.manager({ journal }), f.steward, f.provider, change);
-      const result = r.submission as { resumed: boolean; record: SubmissionRecord };
-      expect(result.resumed).to.equal(true);
-      expect(result.record.status).to.equal("confirmed");
-      expect(result.record.attempts.map((a) => a.hash)).to.deep.equal(recorded!.attempts.map((a) => a.hash));
-      expect(await f.provider.getTransactionCount(f.keeper.address, "latest")).to.equal(1);
-      expect(await paramLogs()).to.have.length(1);
+      await expectRetryResumesOnce(f, journal, change, recorded!);
     });
 
     it("a simulation that fails on the transport is RPC_FAILED and does not quote the provider's request URL (it can carry the key)", async () => {
