@@ -171,7 +171,13 @@ async function openFork(network: NetworkModule["network"], forkUrl: string, depl
     }
     // Always pinned: a fork at "latest" would make every answer uncacheable and the run unrepeatable.
     const depth = options.reorgDepth ?? (chainId === 31337n || chainId === 1337n ? 0 : 32);
-    const blockNumber = options.blockNumber ?? Math.max(0, (await latestBlock(via, options.rpcTimeoutMs)) - depth);
+    const head = options.blockNumber === undefined
+      ? await latestBlock(via, options.rpcTimeoutMs).catch((error: unknown) => {
+          // Named by the remote URL, never the proxy's.
+          throw error instanceof RiskkeeperError ? new RiskkeeperError(error.code, error.message.replace(`${maskUrl(via)}: `, ""), { input: maskUrl(forkUrl), cause: error.cause }) : error;
+        })
+      : undefined;
+    const blockNumber = options.blockNumber ?? Math.max(0, head! - depth);
     proxy?.setPinnedBlock(blockNumber);
     try {
       const connection = await network.create({ network: "hardhat", override: { forking: { url: via, blockNumber } } });
@@ -191,34 +197,32 @@ async function openFork(network: NetworkModule["network"], forkUrl: string, depl
  */
 export async function forkPoint(url: string, blockNumber?: number, timeoutMs = 5_000): Promise<{ chainId: bigint; blockNumber: number; timestamp: number }> {
   const chainId = await probeRpc(url, timeoutMs);
-  const number = blockNumber ?? (await latestBlock(url, timeoutMs).catch((error: unknown) => {
-    throw new RiskkeeperError("RPC_FAILED", (error as Error).message, { input: maskUrl(url), cause: error });
-  }));
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: [`0x${number.toString(16)}`, false] }),
-    signal: AbortSignal.timeout(timeoutMs),
-  }).catch((error: unknown) => {
-    throw new RiskkeeperError("RPC_FAILED", `cannot reach the fork RPC: ${(error as Error).message}`, { input: maskUrl(url), cause: error });
-  });
-  const body = (await response.json().catch(() => undefined)) as { result?: { timestamp?: string } | null } | undefined;
-  if (!body?.result?.timestamp) {
-    throw new RiskkeeperError("RPC_FAILED", `block ${number} not found (HTTP ${response.status}; the chain's head may be lower)`, { input: maskUrl(url) });
-  }
-  return { chainId, blockNumber: number, timestamp: Number(BigInt(body.result.timestamp)) };
+  const number = blockNumber ?? (await latestBlock(url, timeoutMs));
+  const block = (await rpcCall(url, "eth_getBlockByNumber", [`0x${number.toString(16)}`, false], timeoutMs)) as { timestamp?: string } | null;
+  if (!block?.timestamp) throw new RiskkeeperError("RPC_FAILED", `block ${number} not found (the chain's head may be lower)`, { input: maskUrl(url) });
+  return { chainId, blockNumber: number, timestamp: Number(BigInt(block.timestamp)) };
 }
 
 async function latestBlock(url: string, timeoutMs = 5_000): Promise<number> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const body = (await response.json().catch(() => undefined)) as { result?: string } | undefined;
-  if (!body?.result) throw new RiskkeeperError("RPC_FAILED", `eth_blockNumber failed (HTTP ${response.status})`, { input: "fork RPC" });
-  return Number(BigInt(body.result));
+  return Number(BigInt((await rpcCall(url, "eth_blockNumber", [], timeoutMs)) as string));
+}
+
+/** One JSON-RPC call; anything but a result is RPC_FAILED naming the method and the URL masked. */
+async function rpcCall(url: string, method: string, params: unknown[], timeoutMs: number): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new RiskkeeperError("RPC_FAILED", `cannot reach the fork RPC: ${(error as Error).message}`, { input: maskUrl(url), cause: error });
+  }
+  const body = (await response.json().catch(() => undefined)) as { result?: unknown } | undefined;
+  if (body?.result === undefined) throw new RiskkeeperError("RPC_FAILED", `${method} failed (HTTP ${response.status})`, { input: maskUrl(url) });
+  return body.result;
 }
 
 async function buildSession(connection: Connection, deployment: Deployment, options: ForkSessionOptions): Promise<ForkSession> {
