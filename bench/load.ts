@@ -91,10 +91,8 @@ export const DEFAULT_LOAD: Omit<LoadOptions, "dir"> = {
   seed: 1,
 };
 
-export interface MarketLoad {
-  market: string;
-  crash: boolean;
-  forkGate: boolean;
+/** What the schedule did, per market and summed over the markets (maxima for the *Seconds). */
+export interface ScheduleFigures {
   calibrationsExpected: number;
   calibrationsOnTime: number;
   calibrationsLate: number;
@@ -105,38 +103,30 @@ export interface MarketLoad {
   stressRuns: number;
   /** Longest run, simulated seconds. */
   maxRunSeconds: number;
-  failures: number;
   overlaps: number;
   coalesced: number;
   watchesExpected: number;
   watches: number;
   watchesSkipped: number;
   watchFailures: number;
+}
+
+export interface MarketLoad extends ScheduleFigures {
+  market: string;
+  crash: boolean;
+  forkGate: boolean;
+  failures: number;
   confirmed: number;
   rejected: number;
 }
 
-export interface LoadReport {
+export interface LoadReport extends ScheduleFigures {
   markets: number;
   simulatedHours: number;
   speedup: number;
   forkGateMarkets: number;
   schedule: { watch: string; calibrate: string };
-  calibrationsExpected: number;
-  calibrationsOnTime: number;
-  calibrationsLate: number;
-  calibrationsMissed: number;
-  maxLateSeconds: number;
-  runs: number;
-  stressRuns: number;
-  maxRunSeconds: number;
   runFailures: number;
-  overlaps: number;
-  coalesced: number;
-  watchesExpected: number;
-  watches: number;
-  watchesSkipped: number;
-  watchFailures: number;
   outcomes: Record<RunResult["outcome"], number>;
   forkValidations: number;
   /** Heap used after a full GC: after the warm-up, at the end, and every 10 simulated minutes (minute, MB). */
