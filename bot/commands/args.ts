@@ -137,3 +137,10 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(command: stri
     }) as CommandArgs<T>["oneOf"],
   };
 }
+
+/** The keys of `values` that are set (exactOptionalPropertyTypes forbids passing undefined ones on). */
+export function pick<T extends object, K extends keyof T>(values: T, keys: readonly K[]): { [P in K]?: Exclude<T[P], undefined> } {
+  const out: Partial<Record<K, unknown>> = {};
+  for (const k of keys) if (values[k] !== undefined) out[k] = values[k];
+  return out as { [P in K]?: Exclude<T[P], undefined> };
+}

@@ -55,18 +55,10 @@ export async function loadHistory(dataOption: string | undefined): Promise<{ ser
   return { series: generatedHourlySeries(), source: "generated (seeded GARCH-t hourly series with a crash; no data file found)", generated: true };
 }
 
-/** The keys of `values` that are set (exactOptionalPropertyTypes forbids passing undefined ones on). */
-export function pick<T extends object, K extends keyof T>(values: T, keys: readonly K[]): { [P in K]?: Exclude<T[P], undefined> } {
-  const out: Partial<Record<K, unknown>> = {};
-  for (const k of keys) if (values[k] !== undefined) out[k] = values[k];
-  return out as { [P in K]?: Exclude<T[P], undefined> };
-}
-
 export async function runEmbeddedFromCli(options: EmbeddedCliOptions, io: CommandIO, defaults: { from: string; to: string }): Promise<{ keeper: EmbeddedRunSummary; baseline?: EmbeddedRunSummary }> {
   const { healthPort, forkBlock } = options;
   const positions = options.positions ?? 40;
   const seed = options.seed ?? 1;
-  if (forkBlock !== undefined && options.forkUrl === undefined) throw new RiskkeeperError("CLI_USAGE", "--fork-block needs --fork-url", { input: "--fork-block" });
   const { runEmbedded, replayTimeShift } = await import("../keeper/embedded.ts");
   const history = await loadHistory(options.data);
   const lastT = history.series.t[history.series.t.length - 1];

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseCommandArgs } from "./args.ts";
+import { parseCommandArgs, pick } from "./args.ts";
 import type { EmbeddedRunSummary } from "../keeper/embedded.ts";
 import type { Command } from "./types.ts";
 
@@ -41,7 +41,8 @@ export const command: Command = {
     const from = args.required("from", "DATE");
     const to = args.required("to", "DATE");
     const forkBlock = args.integer("fork-block", { min: 0 });
-    const { runEmbeddedFromCli, formatRunSummary, pick } = await import("./embedded-run.ts");
+    if (forkBlock !== undefined && values["fork-url"] === undefined) throw args.usage("--fork-block needs --fork-url", "--fork-block");
+    const { runEmbeddedFromCli, formatRunSummary } = await import("./embedded-run.ts");
     const { keeper, baseline } = await runEmbeddedFromCli({
       ...pick(values, ["data", "policy", "shadow", "quiet"] as const),
       from, to,

@@ -108,9 +108,9 @@ export const command: Command = {
       schedule: !values.once,
       alerts: () => [...pipelines.values()].flatMap((p) => p.alerts),
       run: async (ctx, rt) => {
+        const m = markets.find((x) => x.config.name === ctx.market)!;
         let pipeline = pipelines.get(ctx.market);
         if (!pipeline) {
-          const m = markets.find((x) => x.config.name === ctx.market)!;
           // One manager for the signer, whatever the number of markets: it alone allocates nonces.
           manager ??= signer
             ? new TxManager({
@@ -141,7 +141,7 @@ export const command: Command = {
           );
           pipelines.set(ctx.market, pipeline);
         }
-        await refreshed(markets.find((x) => x.config.name === ctx.market)!, rt.clock.now());
+        await refreshed(m, rt.clock.now());
         const result = await pipeline.run(ctx.submissionsAllowed);
         io.stdout(`${new Date(rt.clock.now()).toISOString()} ${ctx.market} ${result.outcome}: ${result.changes ? result.changes.map((c) => `${c.parameter}=${c.value}`).join(", ") + " — " : ""}${result.reason.slice(0, 300)}`);
       },

@@ -1,5 +1,4 @@
-import { parseCommandArgs } from "./args.ts";
-import { pick } from "./embedded-run.ts";
+import { parseCommandArgs, pick } from "./args.ts";
 import type { Command } from "./types.ts";
 
 const USAGE = `riskkeeper start [--data PRICES.csv] [--from DATE] [--to DATE] [--policy FILE] [--positions N]
