@@ -7,7 +7,6 @@ import { RiskkeeperError } from "../errors.ts";
 import { roundsToBars, type OracleRound } from "../data/feed-bars.ts";
 import type { PriceSeries } from "../data/normalise.ts";
 import type { StressConfigInput } from "../signals/index.ts";
-import { stressSnapshot } from "../signals/index.ts";
 import { SeriesHistory, type KnownSeries } from "./history.ts";
 import type { MarketHistoryView } from "./pipeline.ts";
 import type { JsonValue } from "./state.ts";
@@ -188,7 +187,12 @@ export class FeedHistory implements MarketHistoryView, KnownSeries {
       if (series.t.length < 2 && backfill) series = backfill;
     }
     this.#series = series;
-    this.#view = series.t.length >= 2 ? new SeriesHistory(series, { source: this.#source(), ...(this.#o.stressConfig ? { stressConfig: this.#o.stressConfig } : {}) }) : undefined;
+    // The raw rounds (spikes included) are what the protocol's oracle reported: their age and
+    // deviation are stress signals.
+    const oracle = { updatedAt: Float64Array.from(this.#rounds, (r) => r.updatedAt), answer: Float64Array.from(this.#rounds, (r) => r.answer) };
+    this.#view = series.t.length >= 2
+      ? new SeriesHistory(series, { source: this.#source(), ...(this.#o.stressConfig ? { stressConfig: this.#o.stressConfig } : {}), ...(oracle.answer.length > 0 ? { oracle } : {}) })
+      : undefined;
   }
 
   #source(): string {
@@ -224,14 +228,9 @@ export class FeedHistory implements MarketHistoryView, KnownSeries {
   }
 
   stressAt(nowSeconds: number): { level: "calm" | "elevated" | "stressed" | "critical"; reasons: string[] } {
-    const view = this.#require(nowSeconds);
-    const oracle = {
-      updatedAt: Float64Array.from(this.#rounds, (r) => r.updatedAt),
-      answer: Float64Array.from(this.#rounds, (r) => r.answer),
-    };
-    const snap = stressSnapshot({ prices: view.series, ...(oracle.answer.length > 0 ? { oracle } : {}) }, nowSeconds, this.#o.stressConfig ?? {});
-    return { level: snap.level, reasons: snap.reasons.map((r) => `[${r.level}] ${r.message}`) };
+    return this.#require(nowSeconds).stressAt(nowSeconds);
   }
+
 }
 
 function concat(a: PriceSeries, b: PriceSeries): PriceSeries {

@@ -3,7 +3,7 @@
 // series loaded once; the same object serves the live keeper and a replay.
 import { lastIndexAtOrBefore } from "../data/columns.ts";
 import type { PriceSeries } from "../data/normalise.ts";
-import { stressSnapshot, type StressConfigInput } from "../signals/index.ts";
+import { stressSnapshot, type OracleHistory, type StressConfigInput } from "../signals/index.ts";
 import { RiskkeeperError } from "../errors.ts";
 import type { JsonValue } from "./state.ts";
 import type { MarketHistoryView } from "./pipeline.ts";
@@ -14,6 +14,8 @@ export interface SeriesHistoryOptions {
   /** The normaliser's report of the file, if loaded from one. */
   report?: JsonValue;
   stressConfig?: StressConfigInput;
+  /** The oracle's own rounds (a feed history's): the stress snapshot judges their age and deviation too. */
+  oracle?: OracleHistory;
 }
 
 /** A series seen as of a time: what the gates read (SeriesHistory, FeedHistory). */
@@ -69,7 +71,7 @@ export class SeriesHistory implements MarketHistoryView, KnownSeries {
   }
 
   stressAt(nowSeconds: number): { level: "calm" | "elevated" | "stressed" | "critical"; reasons: string[] } {
-    const snap = stressSnapshot({ prices: this.series }, nowSeconds, this.#o.stressConfig ?? {});
+    const snap = stressSnapshot({ prices: this.series, ...(this.#o.oracle ? { oracle: this.#o.oracle } : {}) }, nowSeconds, this.#o.stressConfig ?? {});
     return { level: snap.level, reasons: snap.reasons.map((r) => `[${r.level}] ${r.message}`) };
   }
 }

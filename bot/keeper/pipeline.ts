@@ -89,8 +89,6 @@ export class MarketPipeline {
   readonly #m: PipelineMarket;
   readonly #o: PipelineOptions;
   #stress: RuleStress | undefined;
-  /** Managed values as this keeper last saw or set them: a difference on the next read is another writer's. */
-  #lastSeen: Record<ManagedParam, OnChainParam> | undefined;
   /** Changes made by other writers (governance, another keeper), newest last. */
   readonly foreignChanges: Array<{ parameter: ManagedParam; from: number; to: number; updatedAt: number }> = [];
   /** What health must raise: foreign changes and read-back mismatches (at: ms since epoch, chain time). Last 20 kept. */
@@ -171,11 +169,11 @@ export class MarketPipeline {
    * change: it is logged and kept for health, and the next calibration starts from the chain's value.
    */
   async #noticeForeignChanges(onChain: Record<ManagedParam, OnChainParam>): Promise<void> {
-    // What an earlier process saw counts too: a change made while the keeper was down is still another writer's.
-    this.#lastSeen ??= this.#o.store.seenParams(this.#m.name) as Record<ManagedParam, OnChainParam> | undefined;
-    if (this.#lastSeen) {
+    // Kept in the state file: a change made while the keeper was down is still another writer's.
+    const lastSeen = this.#o.store.seenParams(this.#m.name) as Record<ManagedParam, OnChainParam> | undefined;
+    if (lastSeen) {
       for (const p of MANAGED_PARAMS) {
-        const before = this.#lastSeen[p];
+        const before = lastSeen[p];
         const after = onChain[p];
         if (before.value !== after.value || before.updatedAt !== after.updatedAt) {
           this.foreignChanges.push({ parameter: p, from: before.value, to: after.value, updatedAt: after.updatedAt });
@@ -184,11 +182,6 @@ export class MarketPipeline {
         }
       }
     }
-    await this.#remember(onChain);
-  }
-
-  async #remember(onChain: Record<ManagedParam, OnChainParam>): Promise<void> {
-    this.#lastSeen = onChain;
     await this.#o.store.recordSeenParams(this.#m.name, onChain);
   }
 
@@ -267,7 +260,7 @@ export class MarketPipeline {
       const after = await chain.readParams(this.#m.marketId);
       // Remembered before `confirmed`: a keeper killed in between resumes this record and reads
       // back again, instead of mistaking its own update for another writer's on the next run.
-      await this.#remember(after);
+      await this.#o.store.recordSeenParams(this.#m.name, after);
       const mismatches = changes.filter((c) => BigInt(after[c.parameter as ManagedParam]?.value ?? Number.NaN) !== c.value);
       record = await store.advance(id, "confirmed", {
         evidence: stringifyBig({ txHash: sent.txHash, blockNumber: sent.blockNumber, submissionId: sent.updateId, readBack: mismatches.length === 0 ? "ok" : mismatches }),
